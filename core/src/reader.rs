@@ -1,0 +1,597 @@
+//! `ReadBuffer`: asyncio's `StreamReader` as a sans-IO state machine.
+//!
+//! # Call order
+//!
+//! 1. **Inputs**: [`feed`](ReadBuffer::feed) (or [`spare_mut`](ReadBuffer::spare_mut)
+//!    then [`commit`](ReadBuffer::commit)), [`feed_eof`](ReadBuffer::feed_eof),
+//!    [`set_error`](ReadBuffer::set_error).
+//! 2. **Reads**: [`read`](ReadBuffer::read), [`read_to_end`](ReadBuffer::read_to_end),
+//!    [`read_line`](ReadBuffer::read_line), [`read_exactly`](ReadBuffer::read_exactly),
+//!    [`read_until`](ReadBuffer::read_until). Each returns `Ok(Step::Ready(bytes))`,
+//!    `Ok(Step::NeedData)` (feed more, then call the same read again), or an error.
+//!    A read that returns `NeedData` is *pending*: calling it again after the
+//!    next input is how it continues. Abandoning it loses nothing.
+//! 3. **Questions**: [`wants_read`](ReadBuffer::wants_read) (flow control),
+//!    [`buffered`](ReadBuffer::buffered), [`at_eof`](ReadBuffer::at_eof),
+//!    [`exception`](ReadBuffer::exception), [`limit`](ReadBuffer::limit).
+//!
+//! Every read is a pure function of the buffered bytes, the EOF flag, the
+//! stored error and the limit: the resumable scan offset it keeps is a cache
+//! and never changes a result.
+
+use bytes::{Bytes, BytesMut};
+
+use crate::error::{IncompleteReadError, LimitOverrunError};
+use crate::{Error, Separators, Step};
+
+/// asyncio's default limit: 64 KiB.
+pub const DEFAULT_LIMIT: usize = 64 * 1024;
+
+/// When the buffer empties with more capacity than this, the memory is given back.
+const SHRINK_ABOVE: usize = 256 * 1024;
+
+/// asyncio's `StreamReader` buffer, without I/O: feed bytes in, take results out.
+///
+/// # Examples
+///
+/// A line arriving in two pieces:
+///
+/// ```
+/// use weir_core::{ReadBuffer, Step};
+/// let mut rb = ReadBuffer::new(64 * 1024)?;
+/// rb.feed(b"EHLO exa")?;
+/// assert!(matches!(rb.read_line()?, Step::NeedData));
+/// rb.feed(b"mple\r\n")?;
+/// let Step::Ready(line) = rb.read_line()? else { unreachable!() };
+/// assert_eq!(&line[..], b"EHLO example\r\n");
+/// # Ok::<(), weir_core::Error>(())
+/// ```
+pub struct ReadBuffer {
+    /// `buf[..filled]` is data; `buf[filled..]` is initialised spare room for
+    /// the next `spare_mut`, kept so it is zeroed only once.
+    buf: BytesMut,
+    filled: usize,
+    limit: usize,
+    eof: bool,
+    error: Option<Error>,
+    paused: bool,
+    /// Bytes at the front that a pending `read_to_end` has taken (CPython
+    /// moves them out of the buffer; we keep them in place until EOF).
+    to_end: usize,
+    /// Resumable search: (separator id, offset to search from).
+    scan: Option<(u64, usize)>,
+}
+
+/// `read_line`'s separator, built once.
+static NEWLINE: std::sync::LazyLock<Separators> = std::sync::LazyLock::new(Separators::newline);
+
+impl std::fmt::Debug for ReadBuffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadBuffer")
+            .field("buffered", &self.buffered())
+            .field("limit", &self.limit)
+            .field("eof", &self.eof)
+            .field("paused", &self.paused)
+            .field("error", &self.error)
+            .finish()
+    }
+}
+
+impl Default for ReadBuffer {
+    /// A reader with the default limit of 64 KiB.
+    fn default() -> Self {
+        ReadBuffer::with_limit(DEFAULT_LIMIT)
+    }
+}
+
+impl ReadBuffer {
+    /// A reader whose reads are bounded by `limit` bytes (asyncio's `limit`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidLimit`] if `limit` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(weir_core::ReadBuffer::new(0).is_err());
+    /// assert_eq!(weir_core::ReadBuffer::new(10)?.limit(), 10);
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn new(limit: usize) -> Result<Self, Error> {
+        if limit == 0 {
+            return Err(Error::InvalidLimit);
+        }
+        Ok(ReadBuffer::with_limit(limit))
+    }
+
+    fn with_limit(limit: usize) -> Self {
+        ReadBuffer {
+            buf: BytesMut::new(),
+            filled: 0,
+            limit,
+            eof: false,
+            error: None,
+            paused: false,
+            to_end: 0,
+            scan: None,
+        }
+    }
+
+    // ----- getters -------------------------------------------------------
+
+    /// The limit reads are bounded by.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(weir_core::ReadBuffer::default().limit(), 65536);
+    /// ```
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Bytes buffered and not yet returned by a read (CPython's `len(reader._buffer)`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut rb = weir_core::ReadBuffer::default();
+    /// rb.feed(b"abc")?;
+    /// assert_eq!(rb.buffered(), 3);
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn buffered(&self) -> usize {
+        self.filled - self.to_end
+    }
+
+    /// True once EOF was fed and every byte has been read (asyncio's `at_eof`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut rb = weir_core::ReadBuffer::default();
+    /// rb.feed_eof();
+    /// assert!(rb.at_eof());
+    /// ```
+    pub fn at_eof(&self) -> bool {
+        self.eof && self.buffered() == 0
+    }
+
+    /// True once EOF was fed, whether or not bytes remain.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut rb = weir_core::ReadBuffer::default();
+    /// rb.feed(b"x")?;
+    /// rb.feed_eof();
+    /// assert!(rb.is_eof() && !rb.at_eof());
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn is_eof(&self) -> bool {
+        self.eof
+    }
+
+    /// The error set with [`set_error`](Self::set_error), if any (asyncio's `exception()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut rb = weir_core::ReadBuffer::default();
+    /// assert!(rb.exception().is_none());
+    /// rb.set_error(weir_core::Error::connection(std::io::ErrorKind::ConnectionReset.into()));
+    /// assert!(rb.exception().is_some());
+    /// ```
+    pub fn exception(&self) -> Option<&Error> {
+        self.error.as_ref()
+    }
+
+    /// Flow control: false while reading should pause (after a feed left more
+    /// than 2 × limit buffered), true again once a read leaves at most `limit`
+    /// buffered or a read has to wait for data.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut rb = weir_core::ReadBuffer::new(2)?;
+    /// rb.feed(b"abcde")?;
+    /// assert!(!rb.wants_read());
+    /// rb.read(3)?;
+    /// assert!(rb.wants_read());
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn wants_read(&self) -> bool {
+        !self.paused
+    }
+
+    // ----- inputs --------------------------------------------------------
+
+    /// Appends bytes from the peer (asyncio's `feed_data`). Empty input does nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::FeedAfterEof`] after [`feed_eof`](Self::feed_eof).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut rb = weir_core::ReadBuffer::default();
+    /// rb.feed(b"hello")?;
+    /// rb.feed_eof();
+    /// assert!(rb.feed(b"more").is_err());
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn feed(&mut self, data: &[u8]) -> Result<(), Error> {
+        if self.eof {
+            return Err(Error::FeedAfterEof);
+        }
+        if data.is_empty() {
+            return Ok(());
+        }
+        let end = self.filled + data.len();
+        if end <= self.buf.len() {
+            self.buf[self.filled..end].copy_from_slice(data);
+        } else {
+            self.buf.truncate(self.filled);
+            self.buf.extend_from_slice(data);
+        }
+        self.filled = end;
+        self.after_feed();
+        Ok(())
+    }
+
+    /// At least `min` bytes of writable room after the buffered data, for a
+    /// transport to read into; follow with [`commit`](Self::commit).
+    ///
+    /// The room is initialised once and reused, so repeated reads do not
+    /// zero memory again. Cost: amortised O(1) besides the first use of new room.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// let mut rb = weir_core::ReadBuffer::default();
+    /// let room = rb.spare_mut(4096);
+    /// let n = (&b"hi\n"[..]).read(room).unwrap();
+    /// rb.commit(n)?;
+    /// assert_eq!(rb.buffered(), 3);
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn spare_mut(&mut self, min: usize) -> &mut [u8] {
+        let want = self.filled + min;
+        if self.buf.len() < want {
+            self.buf.resize(want, 0);
+        }
+        &mut self.buf[self.filled..]
+    }
+
+    /// Records that `n` bytes were written into [`spare_mut`](Self::spare_mut)'s room.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::FeedAfterEof`] after EOF; [`Error::InvalidArgument`] if `n` is
+    /// larger than the room handed out.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut rb = weir_core::ReadBuffer::default();
+    /// rb.spare_mut(2).copy_from_slice(&[b'o', b'k'][..]);
+    /// rb.commit(2)?;
+    /// assert!(rb.commit(1 << 30).is_err());
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn commit(&mut self, n: usize) -> Result<(), Error> {
+        if self.eof {
+            return Err(Error::FeedAfterEof);
+        }
+        if n > self.buf.len() - self.filled {
+            return Err(Error::InvalidArgument(
+                "commit(n): n is larger than the room spare_mut handed out",
+            ));
+        }
+        if n > 0 {
+            self.filled += n;
+            self.after_feed();
+        }
+        Ok(())
+    }
+
+    /// The peer closed its side (asyncio's `feed_eof`). A second call changes nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_core::{ReadBuffer, Step};
+    /// let mut rb = ReadBuffer::default();
+    /// rb.feed(b"tail")?;
+    /// rb.feed_eof();
+    /// let Step::Ready(l) = rb.read_line()? else { unreachable!() };
+    /// assert_eq!(&l[..], b"tail");
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn feed_eof(&mut self) {
+        self.eof = true;
+    }
+
+    /// The connection failed (asyncio's `set_exception`): every later read
+    /// returns this error, including one that is pending now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_core::{ReadBuffer, Error};
+    /// let mut rb = ReadBuffer::default();
+    /// rb.feed(b"data")?;
+    /// rb.set_error(Error::connection(std::io::ErrorKind::ConnectionReset.into()));
+    /// assert!(matches!(rb.read(10), Err(Error::Connection(_))));
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn set_error(&mut self, err: Error) {
+        self.error = Some(err);
+    }
+
+    // ----- reads ---------------------------------------------------------
+
+    /// Up to `n` bytes (asyncio's `read(n)`): empty at once for `n == 0`;
+    /// otherwise waits for at least one byte; empty at EOF.
+    ///
+    /// # Errors
+    ///
+    /// The stored connection error, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_core::{ReadBuffer, Step};
+    /// let mut rb = ReadBuffer::default();
+    /// assert!(matches!(rb.read(5)?, Step::NeedData));
+    /// rb.feed(b"abcdefg")?;
+    /// let Step::Ready(b) = rb.read(5)? else { unreachable!() };
+    /// assert_eq!(&b[..], b"abcde");
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn read(&mut self, n: usize) -> Result<Step<Bytes>, Error> {
+        self.check_error()?;
+        if n == 0 {
+            return Ok(Step::Ready(Bytes::new()));
+        }
+        self.untake();
+        if self.filled == 0 && !self.eof {
+            return Ok(self.wait());
+        }
+        let data = self.take(n.min(self.filled));
+        self.maybe_resume();
+        Ok(Step::Ready(data))
+    }
+
+    /// Everything until EOF (asyncio's `read()` / `read(-1)`).
+    ///
+    /// While it waits, the bytes it has taken no longer count as buffered
+    /// (as in CPython), but they stay in place: abandon it for another read
+    /// and that read sees them again.
+    ///
+    /// # Errors
+    ///
+    /// The stored connection error, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_core::{ReadBuffer, Step};
+    /// let mut rb = ReadBuffer::default();
+    /// rb.feed(b"ab")?;
+    /// assert!(matches!(rb.read_to_end()?, Step::NeedData));
+    /// rb.feed(b"cd")?;
+    /// rb.feed_eof();
+    /// let Step::Ready(all) = rb.read_to_end()? else { unreachable!() };
+    /// assert_eq!(&all[..], b"abcd");
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn read_to_end(&mut self) -> Result<Step<Bytes>, Error> {
+        self.check_error()?;
+        self.to_end = self.filled;
+        if !self.eof {
+            return Ok(self.wait());
+        }
+        self.to_end = 0;
+        let data = self.take(self.filled);
+        self.maybe_resume();
+        Ok(Step::Ready(data))
+    }
+
+    /// Exactly `n` bytes (asyncio's `readexactly`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IncompleteRead`] with every buffered byte as `partial` if EOF
+    /// comes first (the buffer is then empty); the stored connection error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_core::{ReadBuffer, Step};
+    /// let mut rb = ReadBuffer::default();
+    /// rb.feed(b"\x00\x05hello!")?;
+    /// let Step::Ready(hdr) = rb.read_exactly(2)? else { unreachable!() };
+    /// let Step::Ready(body) = rb.read_exactly(hdr[1] as usize)? else { unreachable!() };
+    /// assert_eq!(&body[..], b"hello");
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn read_exactly(&mut self, n: usize) -> Result<Step<Bytes>, Error> {
+        self.check_error()?;
+        if n == 0 {
+            return Ok(Step::Ready(Bytes::new()));
+        }
+        self.untake();
+        if self.filled >= n {
+            let data = self.take(n);
+            self.maybe_resume();
+            return Ok(Step::Ready(data));
+        }
+        if self.eof {
+            let partial = self.take(self.filled);
+            return Err(Error::IncompleteRead(IncompleteReadError {
+                partial,
+                expected: Some(n),
+            }));
+        }
+        Ok(self.wait())
+    }
+
+    /// One line, through `\n` (asyncio's `readline`): at EOF the partial
+    /// line, and empty once nothing is left.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LineTooLong`] when the line is longer than the limit: the line
+    /// is dropped through its `\n` if buffered, else the whole buffer is
+    /// dropped, exactly as CPython; the stored connection error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_core::{ReadBuffer, Step, Error};
+    /// let mut rb = ReadBuffer::new(4)?;
+    /// rb.feed(b"toolong\nok\n")?;
+    /// assert!(matches!(rb.read_line(), Err(Error::LineTooLong { .. })));
+    /// let Step::Ready(l) = rb.read_line()? else { unreachable!() };
+    /// assert_eq!(&l[..], b"ok\n");
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn read_line(&mut self) -> Result<Step<Bytes>, Error> {
+        self.check_error()?;
+        match self.until(&NEWLINE) {
+            Err(Error::IncompleteRead(e)) => Ok(Step::Ready(e.partial)),
+            Err(Error::LimitOverrun(e)) => {
+                let found = self.buf[..self.filled].get(e.consumed) == Some(&b'\n');
+                let drop = if found { e.consumed + 1 } else { self.filled };
+                let _ = self.take(drop);
+                self.maybe_resume();
+                Err(Error::LineTooLong {
+                    limit: self.limit,
+                    separator_found: found,
+                })
+            }
+            other => other,
+        }
+    }
+
+    /// Bytes through the first separator, which is included (asyncio's
+    /// `readuntil`; several separators as CPython 3.13).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LimitOverrun`] when no separator is found within the limit or
+    /// the separator lies beyond it (data stays buffered);
+    /// [`Error::IncompleteRead`] at EOF (the buffer is then empty); the stored
+    /// connection error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_core::{ReadBuffer, Separators, Step};
+    /// let head_end = Separators::new(b"\r\n\r\n")?;
+    /// let mut rb = ReadBuffer::default();
+    /// rb.feed(b"HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody")?;
+    /// let Step::Ready(head) = rb.read_until(&head_end)? else { unreachable!() };
+    /// assert!(head.ends_with(b"\r\n\r\n"));
+    /// assert_eq!(rb.buffered(), 4);
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn read_until(&mut self, seps: &Separators) -> Result<Step<Bytes>, Error> {
+        self.check_error()?;
+        self.until(seps)
+    }
+
+    // ----- internals -----------------------------------------------------
+
+    fn check_error(&self) -> Result<(), Error> {
+        match &self.error {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// CPython's `readuntil` loop body, one pass per call.
+    fn until(&mut self, seps: &Separators) -> Result<Step<Bytes>, Error> {
+        self.untake();
+        let (min, max) = (seps.min_len(), seps.max_len());
+        let mut offset = match self.scan {
+            Some((id, off)) if id == seps.id() => off,
+            _ => 0,
+        };
+        let buflen = self.filled;
+        if buflen.saturating_sub(offset) >= min {
+            if let Some((start, end)) = seps.find(&self.buf[..buflen], offset) {
+                if start > self.limit {
+                    self.scan = Some((seps.id(), offset));
+                    return Err(Error::LimitOverrun(LimitOverrunError {
+                        consumed: start,
+                        separator_found: true,
+                    }));
+                }
+                let data = self.take(end);
+                self.maybe_resume();
+                return Ok(Step::Ready(data));
+            }
+            offset = (buflen + 1).saturating_sub(max);
+            self.scan = Some((seps.id(), offset));
+            if offset > self.limit {
+                return Err(Error::LimitOverrun(LimitOverrunError {
+                    consumed: offset,
+                    separator_found: false,
+                }));
+            }
+        }
+        if self.eof {
+            let partial = self.take(self.filled);
+            return Err(Error::IncompleteRead(IncompleteReadError {
+                partial,
+                expected: None,
+            }));
+        }
+        Ok(self.wait())
+    }
+
+    /// A read must wait: resume reading first, or it would wait forever.
+    fn wait(&mut self) -> Step<Bytes> {
+        self.paused = false;
+        Step::NeedData
+    }
+
+    fn after_feed(&mut self) {
+        if !self.paused && self.buffered() > 2 * self.limit {
+            self.paused = true;
+        }
+    }
+
+    fn maybe_resume(&mut self) {
+        if self.paused && self.buffered() <= self.limit {
+            self.paused = false;
+        }
+    }
+
+    /// Gives back the bytes a pending `read_to_end` had taken: another read started.
+    fn untake(&mut self) {
+        self.to_end = 0;
+    }
+
+    /// Splits `n` bytes off the front without copying.
+    fn take(&mut self, n: usize) -> Bytes {
+        self.scan = None;
+        if n == 0 {
+            return Bytes::new();
+        }
+        let data = self.buf.split_to(n).freeze();
+        self.filled -= n;
+        if self.filled == 0 && self.buf.capacity() > SHRINK_ABOVE {
+            self.buf = BytesMut::new();
+        }
+        data
+    }
+}
+
+#[cfg(test)]
+mod tests;
