@@ -47,10 +47,12 @@
 pub mod error;
 pub mod reader;
 pub mod separator;
+pub mod writer;
 
 pub use error::{Error, IncompleteReadError, LimitOverrunError};
 pub use reader::{ReadBuffer, DEFAULT_LIMIT};
 pub use separator::Separators;
+pub use writer::{Watermarks, WriteBuffer, DEFAULT_HIGH};
 
 /// The outcome of a non-blocking read: a value, or "feed more data and ask again".
 ///
