@@ -47,7 +47,9 @@
 pub mod blocking;
 pub mod error;
 pub mod reader;
+pub mod rt;
 pub mod separator;
+pub mod stream;
 pub mod writer;
 
 pub use error::{Error, IncompleteReadError, LimitOverrunError};

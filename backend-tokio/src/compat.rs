@@ -1,0 +1,185 @@
+//! tokio's `AsyncRead`, `AsyncBufRead` and `AsyncWrite` over weir's handles.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use bytes::{Buf, Bytes};
+use tokio::io::{AsyncBufRead, AsyncRead, AsyncWrite, ReadBuf};
+use weir_core::stream::{StreamReader, StreamWriter};
+
+/// How much `poll_fill_buf` asks for at once.
+const FILL: usize = 64 * 1024;
+
+/// A [`StreamReader`] as tokio's `AsyncRead` + `AsyncBufRead`, to use with
+/// `tokio::io::copy`, codecs and other tokio I/O helpers.
+///
+/// It owns the reader. Bytes taken by `poll_fill_buf` and not yet consumed
+/// live in the adapter: [`into_parts`](Self::into_parts) hands them back.
+///
+/// # Examples
+///
+/// ```
+/// use tokio::io::AsyncBufReadExt;
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> std::io::Result<()> {
+/// let r = weir_core::stream::StreamReader::new(1024)?;
+/// r.feed_data(b"a\nb\n");
+/// r.feed_eof();
+/// let mut lines = weir_tokio::TokioReader::new(r).lines();
+/// assert_eq!(lines.next_line().await?.as_deref(), Some("a"));
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct TokioReader {
+    inner: StreamReader,
+    chunk: Bytes,
+}
+
+impl TokioReader {
+    /// Wraps `reader`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = weir_tokio::TokioReader::new(weir_core::stream::StreamReader::new(8)?);
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn new(reader: StreamReader) -> TokioReader {
+        TokioReader {
+            inner: reader,
+            chunk: Bytes::new(),
+        }
+    }
+
+    /// The reader, and the bytes read ahead but not consumed (to handle first).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = weir_tokio::TokioReader::new(weir_core::stream::StreamReader::new(8)?);
+    /// let (reader, ahead) = r.into_parts();
+    /// assert!(ahead.is_empty());
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn into_parts(self) -> (StreamReader, Bytes) {
+        (self.inner, self.chunk)
+    }
+}
+
+impl AsyncRead for TokioReader {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.chunk.is_empty() {
+            let want = buf.remaining();
+            if want == 0 {
+                return Poll::Ready(Ok(()));
+            }
+            this.chunk = ready!(this.inner.poll_read_chunk(cx, want))?;
+        }
+        let n = this.chunk.len().min(buf.remaining());
+        buf.put_slice(&this.chunk[..n]);
+        this.chunk.advance(n);
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncBufRead for TokioReader {
+    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        let this = self.get_mut();
+        if this.chunk.is_empty() {
+            this.chunk = ready!(this.inner.poll_read_chunk(cx, FILL))?;
+        }
+        Poll::Ready(Ok(&this.chunk[..]))
+    }
+
+    fn consume(self: Pin<&mut Self>, amt: usize) {
+        let this = self.get_mut();
+        this.chunk.advance(amt.min(this.chunk.len()));
+    }
+}
+
+/// A [`StreamWriter`] as tokio's `AsyncWrite`: `poll_write` waits while the
+/// writer is above its high watermark (drain), `poll_flush` until every
+/// queued byte reached the socket, `poll_shutdown` half-closes.
+///
+/// # Examples
+///
+/// ```no_run
+/// use tokio::io::AsyncWriteExt;
+/// # async fn demo(w: weir_core::stream::StreamWriter) -> std::io::Result<()> {
+/// let mut w = weir_tokio::TokioWriter::new(w);
+/// w.write_all(b"hello\n").await?;
+/// w.flush().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct TokioWriter {
+    inner: StreamWriter,
+    shutdown: bool,
+}
+
+impl TokioWriter {
+    /// Wraps `writer`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo(w: weir_core::stream::StreamWriter) {
+    /// let w = weir_tokio::TokioWriter::new(w);
+    /// # }
+    /// ```
+    pub fn new(writer: StreamWriter) -> TokioWriter {
+        TokioWriter {
+            inner: writer,
+            shutdown: false,
+        }
+    }
+
+    /// The writer.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo(w: weir_tokio::TokioWriter) {
+    /// let writer = w.into_inner();
+    /// # }
+    /// ```
+    pub fn into_inner(self) -> StreamWriter {
+        self.inner
+    }
+}
+
+impl AsyncWrite for TokioWriter {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        ready!(Pin::new(&mut this.inner.drain()).poll(cx))?;
+        this.inner.write(buf)?;
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(ready!(self.inner.poll_flush(cx))?))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if !this.shutdown {
+            this.shutdown = true;
+            if this.inner.can_write_eof() {
+                this.inner.write_eof()?;
+            } else {
+                this.inner.close();
+            }
+        }
+        Poll::Ready(Ok(ready!(this.inner.poll_flush(cx))?))
+    }
+}

@@ -1,0 +1,188 @@
+//! tokio sockets as weir transports and listeners, and the tokio runtime.
+
+use std::io::{self, IoSlice};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use weir_core::rt::{BoxFuture, ExtraInfo, Listener, Runtime, Transport};
+use weir_core::Error;
+
+/// The tokio runtime as a weir [`Runtime`]: `spawn` on the runtime that
+/// was current when it was made, `tokio::time::sleep`.
+///
+/// # Examples
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), weir_core::Error> {
+/// let rt = weir_tokio::TokioRuntime::current()?;
+/// # let _ = rt; Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct TokioRuntime {
+    handle: tokio::runtime::Handle,
+}
+
+impl TokioRuntime {
+    /// The runtime the caller runs in.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] outside a tokio runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(weir_tokio::TokioRuntime::current().is_err()); // no runtime here
+    /// ```
+    pub fn current() -> Result<TokioRuntime, Error> {
+        tokio::runtime::Handle::try_current()
+            .map(|handle| TokioRuntime { handle })
+            .map_err(|_| {
+                Error::InvalidArgument("weir-tokio must be called from within a tokio runtime")
+            })
+    }
+}
+
+impl Runtime for TokioRuntime {
+    fn spawn(&self, fut: BoxFuture) {
+        drop(self.handle.spawn(fut));
+    }
+
+    fn sleep(&self, d: Duration) -> BoxFuture {
+        let _guard = self.handle.enter();
+        Box::pin(tokio::time::sleep(d))
+    }
+}
+
+/// A tokio socket as a weir [`Transport`].
+pub(crate) struct Io<T> {
+    io: T,
+    info: ExtraInfo,
+}
+
+impl Io<TcpStream> {
+    pub(crate) fn tcp(io: TcpStream) -> Box<dyn Transport> {
+        let _ = io.set_nodelay(true);
+        let mut info = ExtraInfo::default();
+        info.peer_addr = io.peer_addr().ok();
+        info.local_addr = io.local_addr().ok();
+        info.raw_fd = Some(std::os::fd::AsRawFd::as_raw_fd(&io));
+        Box::new(Io { io, info })
+    }
+}
+
+impl Io<UnixStream> {
+    pub(crate) fn unix(io: UnixStream) -> Box<dyn Transport> {
+        let path = |a: io::Result<tokio::net::unix::SocketAddr>| -> Option<PathBuf> {
+            a.ok().and_then(|a| a.as_pathname().map(PathBuf::from))
+        };
+        let mut info = ExtraInfo::default();
+        info.peer_path = path(io.peer_addr());
+        info.local_path = path(io.local_addr());
+        info.raw_fd = Some(std::os::fd::AsRawFd::as_raw_fd(&io));
+        Box::new(Io { io, info })
+    }
+}
+
+/// What `abort` does per socket type.
+pub(crate) trait Abort {
+    fn abort(&self) {}
+}
+
+impl Abort for TcpStream {
+    fn abort(&self) {
+        // SO_LINGER 0: closing sends a reset, as asyncio's abort does.
+        let _ = socket2::SockRef::from(self).set_linger(Some(Duration::ZERO));
+    }
+}
+
+impl Abort for UnixStream {}
+
+impl<T> Transport for Io<T>
+where
+    T: AsyncRead + AsyncWrite + Abort + Unpin + Send + 'static,
+{
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let mut rb = ReadBuf::new(buf);
+        ready!(Pin::new(&mut self.io).poll_read(cx, &mut rb))?;
+        Poll::Ready(Ok(rb.filled().len()))
+    }
+
+    fn poll_write_vectored(
+        &mut self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+
+    fn can_write_eof(&self) -> bool {
+        true
+    }
+
+    fn extra_info(&self) -> ExtraInfo {
+        self.info.clone()
+    }
+
+    fn abort(&mut self) {
+        Abort::abort(&self.io)
+    }
+}
+
+/// A tokio TCP listener as a weir [`Listener`].
+pub(crate) struct Tcp(pub(crate) TcpListener);
+
+impl Listener for Tcp {
+    fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn Transport>>> {
+        let (s, _) = ready!(self.0.poll_accept(cx))?;
+        Poll::Ready(Ok(Io::tcp(s)))
+    }
+
+    fn local_info(&self) -> ExtraInfo {
+        let mut info = ExtraInfo::default();
+        info.local_addr = self.0.local_addr().ok();
+        info
+    }
+}
+
+/// A tokio Unix listener; removes its socket file when dropped (asyncio 3.13).
+pub(crate) struct Unix {
+    pub(crate) listener: UnixListener,
+    pub(crate) path: Option<PathBuf>,
+}
+
+impl Listener for Unix {
+    fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn Transport>>> {
+        let (s, _) = ready!(self.listener.poll_accept(cx))?;
+        Poll::Ready(Ok(Io::unix(s)))
+    }
+
+    fn local_info(&self) -> ExtraInfo {
+        let mut info = ExtraInfo::default();
+        info.local_path = self.path.clone();
+        info
+    }
+}
+
+impl Drop for Unix {
+    fn drop(&mut self) {
+        use std::os::unix::fs::FileTypeExt;
+        if let Some(p) = &self.path {
+            if std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_socket()) {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
+}
