@@ -1,0 +1,169 @@
+//! StreamReader over real sockets.
+
+use std::time::Duration;
+
+use futures_lite::future::poll_once;
+use futures_lite::StreamExt;
+use weir_core::{Error, Separators};
+
+use super::*;
+
+/// A server that sends `payload` to each client and closes.
+async fn sender(payload: &'static [u8]) -> (Server, SocketAddr) {
+    let server = backend::start_server(
+        move |_r, w| async move {
+            w.write(payload).unwrap();
+            w.close();
+            let _ = w.wait_closed().await;
+        },
+        "127.0.0.1",
+        0,
+    )
+    .await
+    .unwrap();
+    let addr = server.local_addrs()[0];
+    (server, addr)
+}
+
+e2e! {
+    async fn every_read_over_a_socket() {
+        let (_s, addr) = sender(b"line1\nABCDEFfoo\r\n\r\nbar;baz|qux\0rest").await;
+        let (r, _w) = backend::open_connection("127.0.0.1", addr.port()).await.unwrap();
+        assert_eq!(r.read_line().await.unwrap(), &b"line1\n"[..]);
+        assert_eq!(r.read_exactly(6).await.unwrap(), &b"ABCDEF"[..]);
+        assert_eq!(r.read_until(b"\r\n\r\n").await.unwrap(), &b"foo\r\n\r\n"[..]);
+        assert_eq!(r.read_until_any([&b";"[..], b"|"]).await.unwrap(), &b"bar;"[..]);
+        assert_eq!(r.read_until_any([&b";"[..], b"|"]).await.unwrap(), &b"baz|"[..]);
+        let nul = Separators::new(b"\0").unwrap();
+        assert_eq!(r.read_until_with(&nul).await.unwrap(), &b"qux\0"[..]);
+        assert_eq!(r.read(2).await.unwrap(), &b"re"[..]);
+        assert_eq!(r.read(0).await.unwrap(), &b""[..]);
+        assert_eq!(r.read_to_end().await.unwrap(), &b"st"[..]);
+        assert!(r.at_eof());
+        assert!(r.read_line().await.unwrap().is_empty());
+        assert!(r.read(10).await.unwrap().is_empty());
+        assert!(r.exception().is_none());
+    }
+}
+
+e2e! {
+    async fn lines_stream_until_eof() {
+        let (_s, addr) = sender(b"a\nbb\nccc").await;
+        let (r, _w) = backend::open_connection("127.0.0.1", addr.port()).await.unwrap();
+        let lines: Vec<_> = r.lines().try_collect().await.unwrap();
+        assert_eq!(lines, [&b"a\n"[..], b"bb\n", b"ccc"]);
+    }
+}
+
+e2e! {
+    async fn limits_and_incomplete_reads() {
+        let (_s, addr) = sender(b"0123456789abcdef\nxy;0123456789;tail").await;
+        let (r, _w) = backend::ConnectOptions::new()
+            .limit(8)
+            .connect("127.0.0.1", addr.port())
+            .await
+            .unwrap();
+        assert_eq!(r.limit(), 8);
+        // Let everything arrive, so the first read takes it in one piece.
+        backend::sleep(Duration::from_millis(100)).await;
+        assert!(matches!(
+            r.read_line().await,
+            Err(Error::LineTooLong { limit: 8, separator_found: true })
+        ));
+        assert_eq!(r.read_until(b";").await.unwrap(), &b"xy;"[..]);
+        // The next separator lies beyond the limit: the data stays buffered.
+        assert!(matches!(r.read_until(b";").await, Err(Error::LimitOverrun(_))));
+        assert_eq!(r.read_exactly(11).await.unwrap(), &b"0123456789;"[..]);
+        match r.read_exactly(100).await {
+            Err(Error::IncompleteRead(e)) => {
+                assert_eq!((&e.partial[..], e.expected), (&b"tail"[..], Some(100)));
+            }
+            other => panic!("expected IncompleteRead, got {other:?}"),
+        }
+    }
+}
+
+e2e! {
+    async fn a_second_concurrent_read_is_an_error() {
+        let (r, _w, peer) = with_raw_peer().await;
+        let mut first = Box::pin(r.read(10));
+        assert!(poll_once(&mut first).await.is_none(), "no data yet");
+        assert!(matches!(r.read_line().await, Err(Error::ConcurrentRead)));
+        assert!(matches!(r.read(1).await, Err(Error::ConcurrentRead)));
+        send(&peer, b"x");
+        assert_eq!(soon(first).await.unwrap(), &b"x"[..]);
+        // The flag is released: reads work again.
+        send(&peer, b"y\n");
+        assert_eq!(r.read_line().await.unwrap(), &b"y\n"[..]);
+    }
+}
+
+e2e! {
+    async fn a_dropped_read_future_loses_no_byte() {
+        let (r, _w, peer) = with_raw_peer().await;
+        send(&peer, b"hel");
+        assert!(still_pending(r.read_exactly(5)).await);
+        assert!(still_pending(r.read_line()).await);
+        assert!(still_pending(r.read_until(b"!")).await);
+        assert!(still_pending(r.read_to_end()).await);
+        send(&peer, b"lo world\n");
+        assert_eq!(soon(r.read_line()).await.unwrap(), &b"hello world\n"[..]);
+    }
+}
+
+e2e! {
+    async fn peer_reset_while_reading_is_a_clear_error() {
+        let (r, w, peer) = with_raw_peer().await;
+        let reading = async { r.read_line().await };
+        let resetter = async {
+            backend::sleep(Duration::from_millis(50)).await;
+            reset(peer);
+        };
+        let (res, ()) = futures_lite::future::zip(reading, resetter).await;
+        match res {
+            Err(Error::Connection(e)) => {
+                assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset)
+            }
+            other => panic!("expected a connection reset, got {other:?}"),
+        }
+        assert!(r.exception().is_some());
+        assert!(r.read(1).await.is_err(), "the error sticks");
+        assert!(soon(w.drain()).await.is_err(), "drain fails with the error");
+        assert!(w.write(b"x").is_err(), "write fails with the error");
+        assert!(soon(w.wait_closed()).await.is_err());
+    }
+}
+
+e2e! {
+    async fn a_reader_fed_by_hand_wakes_its_read() {
+        let r = std::sync::Arc::new(StreamReader::new(1024).unwrap());
+        let r2 = r.clone();
+        backend::spawn(async move {
+            backend::sleep(Duration::from_millis(20)).await;
+            r2.feed_data(b"fed ");
+            backend::sleep(Duration::from_millis(20)).await;
+            r2.feed_data(b"by hand\n");
+            r2.feed_eof();
+        });
+        assert_eq!(soon(r.read_line()).await.unwrap(), &b"fed by hand\n"[..]);
+        assert!(soon(r.read_line()).await.unwrap().is_empty());
+        let r = StreamReader::new(1024).unwrap();
+        r.set_exception(Error::connection(std::io::ErrorKind::BrokenPipe.into()));
+        assert!(r.read(1).await.is_err());
+        assert!(matches!(StreamReader::new(0), Err(Error::InvalidLimit)));
+    }
+}
+
+e2e! {
+    async fn large_transfers_read_whole() {
+        let (_s, addr) = echo_server().await;
+        let (r, w) = backend::open_connection("127.0.0.1", addr.port()).await.unwrap();
+        let data = pattern(3 << 20);
+        let expect = data.clone();
+        w.write(&data).unwrap();
+        w.write_eof().unwrap();
+        let got = soon(r.read_to_end()).await.unwrap();
+        assert_eq!(got.len(), expect.len());
+        assert!(got == expect, "echoed bytes differ");
+    }
+}
