@@ -148,9 +148,10 @@ impl Transport for Handle {
     }
 
     fn extra_info(&self) -> ExtraInfo {
-        let mut i = ExtraInfo::default();
-        i.peer_addr = Some("127.0.0.1:9".parse().unwrap());
-        i
+        ExtraInfo {
+            peer_addr: Some("127.0.0.1:9".parse().unwrap()),
+            ..ExtraInfo::default()
+        }
     }
 
     fn abort(&mut self) {
