@@ -45,6 +45,7 @@
 //! scenario by scenario (`weir-conformance`). Each runtime only moves bytes.
 
 pub mod error;
+pub mod eyeballs;
 pub mod reader;
 pub mod separator;
 
