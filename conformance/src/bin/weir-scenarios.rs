@@ -1,1 +1,2 @@
+//! `weir-scenarios`: placeholder until the scenario runner lands.
 fn main() {}
