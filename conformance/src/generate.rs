@@ -234,3 +234,33 @@ pub fn generate(seed: u64, count: usize) -> Vec<Scenario> {
 
 /// A fixed salt so that seed 0 does not start SplitMix64 at zero.
 const SALT: u64 = 0x5eed_0f5e_ed0f_5eed;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{parse_file, run, to_jsonl};
+
+    #[test]
+    fn deterministic_and_round_trips_through_the_file_format() {
+        let a = generate(42, 300);
+        assert_eq!(a, generate(42, 300));
+        assert_ne!(a, generate(43, 300));
+        assert_eq!(parse_file(&to_jsonl(&a)).unwrap(), a);
+    }
+
+    #[test]
+    fn covers_the_interesting_outcomes() {
+        let text: String = generate(9, 400).iter().map(|s| run(s).to_json()).collect();
+        for needle in [
+            "LimitOverrunError",
+            "IncompleteReadError",
+            "ValueError",
+            "RuntimeError",
+            "ConnectionResetError",
+            "\"pending\": true",
+            "\"value\": true",
+        ] {
+            assert!(text.contains(needle), "no {needle} in 400 random scenarios");
+        }
+    }
+}

@@ -402,3 +402,43 @@ pub fn run(scenario: &Scenario) -> ScenarioOutput {
     }
     m.finish(scenario.name())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse_file;
+
+    fn out(line: &str) -> String {
+        run(&parse_file(line).unwrap()[0]).to_json()
+    }
+
+    #[test]
+    fn a_second_read_is_refused_and_the_first_continues() {
+        assert_eq!(
+            out(
+                r#"{"name": "c", "steps": [["readline"], ["read", 3], ["feed", "ab\n"], ["readline"]]}"#
+            ),
+            r#"{"name": "c", "results": [{"step": 0, "done": 2, "ok": "ab\n"}, {"step": 1, "done": 1, "err": {"type": "RuntimeError"}}, {"step": 3, "pending": true}]}"#
+        );
+    }
+
+    #[test]
+    fn errors_map_to_cpython_names() {
+        assert_eq!(
+            out(
+                r#"{"name": "e", "limit": 2, "steps": [["readexactly", -1], ["readuntil", ""], ["feed", "abcd"], ["readuntil", "x"], ["readline"], ["feed", "z"], ["eof"], ["readexactly", 2], ["error", "BrokenPipeError"], ["read", 0]]}"#
+            ),
+            r#"{"name": "e", "results": [{"step": 0, "done": 0, "err": {"type": "ValueError"}}, {"step": 1, "done": 1, "err": {"type": "ValueError"}}, {"step": 3, "done": 3, "err": {"type": "LimitOverrunError", "consumed": 4}}, {"step": 4, "done": 4, "err": {"type": "ValueError"}}, {"step": 7, "done": 7, "err": {"type": "IncompleteReadError", "partial": "z", "expected": 2}}, {"step": 9, "done": 9, "err": {"type": "BrokenPipeError"}}]}"#
+        );
+    }
+
+    #[test]
+    fn paused_follows_the_thresholds() {
+        assert_eq!(
+            out(
+                r#"{"name": "p", "limit": 2, "steps": [["feed", "abcd"], ["paused"], ["feed", "e"], ["paused"], ["read", 2], ["paused"], ["read", 1], ["paused"]]}"#
+            ),
+            r#"{"name": "p", "results": [{"step": 1, "done": 1, "value": false}, {"step": 3, "done": 3, "value": true}, {"step": 4, "done": 4, "ok": "ab"}, {"step": 5, "done": 5, "value": true}, {"step": 6, "done": 6, "ok": "c"}, {"step": 7, "done": 7, "value": false}]}"#
+        );
+    }
+}

@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use weir_conformance::{generate, parse_bytes, run, to_jsonl, Scenario};
 
 const SEEDS: [u64; 5] = [1, 2, 3, 0xdead_beef, 20_261_125];
-const PER_SEED: usize = 500;
+const PER_SEED: usize = 1000;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -149,9 +149,9 @@ impl Python {
     }
 }
 
-/// Compares weir's output with CPython's for every scenario; returns the
-/// number that agree, or panics listing the disagreements.
-fn compare(what: &str, python: &Python, scenarios: &[Scenario]) -> usize {
+/// Runs `scenarios` through weir and through `python`; returns one message per
+/// disagreement (the scenario and both outputs).
+fn disagreements(what: &str, python: &Python, scenarios: &[Scenario]) -> Vec<String> {
     let theirs = python.drive(scenarios);
     assert_eq!(
         theirs.len(),
@@ -168,22 +168,25 @@ fn compare(what: &str, python: &Python, scenarios: &[Scenario]) -> usize {
         let b: serde_json::Value = serde_json::from_str(py_line).expect("the driver prints JSON");
         if a != b {
             bad.push(format!(
-                "scenario: {}\n  weir:    {ours}\n  CPython: {py_line}",
+                "{what} on {}: scenario: {}\n  weir:    {ours}\n  CPython: {py_line}",
+                python.label,
                 s.to_json_line()
             ));
         } else {
             assert_eq!(&ours, py_line, "equal after parsing but not byte-identical");
         }
     }
+    bad
+}
+
+/// Fails listing the first disagreements, if any.
+fn assert_none(bad: &[String], total: usize) {
     assert!(
         bad.is_empty(),
-        "{what}: {} of {} scenarios disagree between weir and {} (first 10):\n{}",
+        "{} of {total} scenario runs disagree between weir and CPython (first 10):\n{}",
         bad.len(),
-        scenarios.len(),
-        python.label,
         bad.iter().take(10).cloned().collect::<Vec<_>>().join("\n")
     );
-    scenarios.len()
 }
 
 fn corpus() -> Vec<(PathBuf, Vec<Scenario>)> {
@@ -213,6 +216,7 @@ fn corpus_agrees_with_cpython() {
     let files = corpus();
     let all: Vec<Scenario> = files.iter().flat_map(|(_, s)| s.clone()).collect();
     assert!(all.len() >= 150, "the corpus has {} scenarios", all.len());
+    let mut bad = Vec::new();
     for (path, scenarios) in &files {
         let name = path
             .file_name()
@@ -220,13 +224,11 @@ fn corpus_agrees_with_cpython() {
             .unwrap_or(path)
             .display()
             .to_string();
-        compare(&name, &Python::v313(), scenarios);
+        bad.extend(disagreements(&name, &Python::v313(), scenarios));
     }
-    compare(
-        "corpus (no list separators)",
-        &Python::default(),
-        &without_lists(&all),
-    );
+    let older = without_lists(&all);
+    bad.extend(disagreements("corpus", &Python::default(), &older));
+    assert_none(&bad, all.len() + older.len());
 }
 
 #[test]
@@ -236,12 +238,35 @@ fn random_scenarios_agree_with_cpython() {
         .flat_map(|&seed| generate(seed, PER_SEED))
         .collect();
     assert_eq!(all.len(), SEEDS.len() * PER_SEED);
-    compare("random", &Python::v313(), &all);
-    compare(
-        "random (no list separators)",
-        &Python::default(),
-        &without_lists(&all),
-    );
+    let older = without_lists(&all);
+    let mut bad = disagreements("random", &Python::v313(), &all);
+    bad.extend(disagreements("random", &Python::default(), &older));
+    assert_none(&bad, all.len() + older.len());
+}
+
+#[test]
+fn driver_rejects_a_bad_file_with_exit_code_2() {
+    let py = Python::v313();
+    py.version();
+    let mut child = py
+        .command()
+        .arg(root().join("reference/cpython_driver.py"))
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the driver starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all("{\"name\": \"x\", \"steps\": [[\"feed\", \"\u{20ac}\"]]}\n".as_bytes())
+        .expect("the driver reads");
+    let out = child.wait_with_output().expect("the driver ran");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("-:1") && err.contains("U+20AC"), "{err}");
 }
 
 #[test]
