@@ -46,6 +46,7 @@
 
 pub mod blocking;
 pub mod error;
+pub mod eyeballs;
 pub mod reader;
 pub mod rt;
 pub mod separator;
