@@ -416,3 +416,45 @@ fn nofile_limit() -> (String, String) {
     let w: Vec<&str> = line.split_whitespace().collect();
     (w[3].to_string(), w[4].to_string())
 }
+
+/// A loopback address that never answers: a listener with a full accept
+/// queue that is never accepted from (the kernel drops further SYNs).
+fn black_hole() -> (socket2::Socket, Vec<TcpStream>, SocketAddr) {
+    let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    s.bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+        .unwrap();
+    s.listen(0).unwrap();
+    let addr = s.local_addr().unwrap().as_socket().unwrap();
+    let mut fill = Vec::new();
+    for _ in 0..8 {
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(c) => fill.push(c),
+            Err(_) => return (s, fill, addr),
+        }
+    }
+    panic!("the accept queue of a backlog-0 listener never filled");
+}
+
+e2e! {
+    async fn happy_eyeballs_connects_through_the_second_address() {
+        let (_hole, _fill, dead) = black_hole();
+        let (_server, live) = echo_server().await;
+        // Without racing, the first address would hold the connect for minutes.
+        let delay = Duration::from_millis(100);
+        let t0 = std::time::Instant::now();
+        let (r, w) = soon(
+            backend::ConnectOptions::new()
+                .happy_eyeballs_delay(delay)
+                .connect_addrs(&[dead, live]),
+        )
+        .await
+        .unwrap();
+        let took = t0.elapsed();
+        assert!(took >= delay, "the second attempt waits for the delay ({took:?})");
+        assert_eq!(w.extra_info().peer_addr, Some(live));
+        w.write(b"through the second\n").unwrap();
+        assert_eq!(soon(r.read_line()).await.unwrap(), &b"through the second\n"[..]);
+        // Sequentially, the same list is stuck on the first address.
+        assert!(still_pending(backend::ConnectOptions::new().connect_addrs(&[dead, live])).await);
+    }
+}
