@@ -1,6 +1,5 @@
 //! tokio's `AsyncRead`, `AsyncBufRead` and `AsyncWrite` over weir's handles.
 
-use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
@@ -120,7 +119,6 @@ impl AsyncBufRead for TokioReader {
 #[derive(Debug, Clone)]
 pub struct TokioWriter {
     inner: StreamWriter,
-    shutdown: bool,
 }
 
 impl TokioWriter {
@@ -134,10 +132,7 @@ impl TokioWriter {
     /// # }
     /// ```
     pub fn new(writer: StreamWriter) -> TokioWriter {
-        TokioWriter {
-            inner: writer,
-            shutdown: false,
-        }
+        TokioWriter { inner: writer }
     }
 
     /// The writer.
@@ -160,10 +155,7 @@ impl AsyncWrite for TokioWriter {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        ready!(Pin::new(&mut this.inner.drain()).poll(cx))?;
-        this.inner.write(buf)?;
-        Poll::Ready(Ok(buf.len()))
+        Poll::Ready(Ok(ready!(self.inner.poll_write_all(cx, buf))?))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -171,15 +163,6 @@ impl AsyncWrite for TokioWriter {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        if !this.shutdown {
-            this.shutdown = true;
-            if this.inner.can_write_eof() {
-                this.inner.write_eof()?;
-            } else {
-                this.inner.close();
-            }
-        }
-        Poll::Ready(Ok(ready!(this.inner.poll_flush(cx))?))
+        Poll::Ready(Ok(ready!(self.inner.poll_shutdown(cx))?))
     }
 }

@@ -44,9 +44,14 @@
 //! time and without sockets; CPython's own `asyncio.StreamReader` checks them
 //! scenario by scenario (`weir-conformance`). Each runtime only moves bytes.
 
+#[cfg(all(feature = "async-io", unix))]
+pub mod async_io;
+mod backend;
 pub mod blocking;
 pub mod error;
 pub mod eyeballs;
+#[cfg(feature = "futures-io")]
+pub mod futures_io;
 pub mod reader;
 pub mod rt;
 pub mod separator;

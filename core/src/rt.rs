@@ -234,3 +234,100 @@ impl<R: Runtime> DynRuntime for R {
         self.sleep(d)
     }
 }
+
+/// A boxed, sendable future of an I/O result: what [`Net`]'s socket
+/// constructors return.
+pub type IoFuture<T> = Pin<Box<dyn Future<Output = io::Result<T>> + Send + 'static>>;
+
+/// A [`Runtime`] with sockets: the seam the shared `ConnectOptions` and
+/// `ServerOptions` (in [`crate::stream`]) drive.
+///
+/// A backend implements only what its runtime does differently: connecting
+/// a socket and registering a std socket with its reactor. Resolving names,
+/// socket options, binding, happy eyeballs, limits and error messages are
+/// written once in weir-core.
+///
+/// # Examples
+///
+/// Any `Net` runtime gets asyncio's `open_connection` from core:
+///
+/// ```no_run
+/// # async fn demo<N: weir_core::rt::Net>() -> Result<(), weir_core::Error> {
+/// let (reader, writer) = weir_core::stream::ConnectOptions::<N>::new()
+///     .connect("127.0.0.1", 8888)
+///     .await?;
+/// # Ok(()) }
+/// ```
+pub trait Net: Runtime {
+    /// The runtime the caller runs in.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) when called
+    /// outside the runtime (for a runtime that needs a context).
+    fn current() -> Result<Self, crate::Error>;
+
+    /// Resolves `host` (a name or an IP literal) to socket addresses.
+    ///
+    /// The default parses IP literals at once and runs the system resolver
+    /// (`getaddrinfo`) on a thread of its own, so the runtime never blocks.
+    ///
+    /// # Errors
+    ///
+    /// The resolver's error.
+    fn resolve(&self, host: &str, port: u16) -> IoFuture<Vec<SocketAddr>> {
+        crate::stream::resolve_in_thread(host, port)
+    }
+
+    /// Connects a TCP socket to `addr`, first binding it to `local` if given.
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error (refused, unreachable, address in use).
+    fn connect_tcp(
+        &self,
+        addr: SocketAddr,
+        local: Option<SocketAddr>,
+    ) -> IoFuture<Box<dyn Transport>>;
+
+    /// Registers an already-connected, non-blocking std TCP socket.
+    ///
+    /// # Errors
+    ///
+    /// The reactor's error.
+    fn adopt_tcp(&self, sock: std::net::TcpStream) -> io::Result<Box<dyn Transport>>;
+
+    /// Registers a bound, listening, non-blocking std TCP listener.
+    ///
+    /// # Errors
+    ///
+    /// The reactor's error.
+    fn adopt_tcp_listener(&self, l: std::net::TcpListener) -> io::Result<Box<dyn Listener>>;
+
+    /// Connects to the Unix socket at `path`.
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error (no such file, not a socket, refused).
+    #[cfg(unix)]
+    fn connect_unix(&self, path: PathBuf) -> IoFuture<Box<dyn Transport>>;
+
+    /// Registers an already-connected, non-blocking std Unix socket.
+    ///
+    /// # Errors
+    ///
+    /// The reactor's error.
+    #[cfg(unix)]
+    fn adopt_unix(&self, sock: std::os::unix::net::UnixStream) -> io::Result<Box<dyn Transport>>;
+
+    /// Registers a bound, listening, non-blocking std Unix listener.
+    ///
+    /// # Errors
+    ///
+    /// The reactor's error.
+    #[cfg(unix)]
+    fn adopt_unix_listener(
+        &self,
+        l: std::os::unix::net::UnixListener,
+    ) -> io::Result<Box<dyn Listener>>;
+}

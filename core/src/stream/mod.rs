@@ -26,9 +26,11 @@
 //! [`Transport`]: crate::rt::Transport
 //! [`Listener`]: crate::rt::Listener
 
+mod client;
 mod eyeballs;
 mod net;
 mod reader;
+mod serve;
 mod server;
 mod shared;
 mod writer;
@@ -38,11 +40,14 @@ mod tests;
 
 use std::sync::Arc;
 
+pub use client::ConnectOptions;
 pub use eyeballs::{connect_happy, Family};
 #[cfg(unix)]
 pub use net::bind_unix;
+pub(crate) use net::resolve_in_thread;
 pub use net::{bind_tcp, ListenOptions, DEFAULT_BACKLOG};
 pub use reader::{Lines, ReadFuture, StreamReader};
+pub use serve::ServerOptions;
 pub use server::{Handler, Server, ServerConfig};
 pub use writer::{Drain, StreamWriter, WaitClosed};
 

@@ -180,7 +180,10 @@ impl StreamWriter {
     /// # Ok(()) }
     /// ```
     pub fn drain(&self) -> Drain<'_> {
-        Drain { writer: self }
+        Drain {
+            writer: self,
+            waited: false,
+        }
     }
 
     /// Shuts down the write direction once queued bytes are sent
@@ -398,6 +401,59 @@ impl StreamWriter {
         Poll::Pending
     }
 
+    /// Waits while the writer is above its high watermark, then queues all
+    /// of `buf`: `AsyncWrite::poll_write` for adapters (tokio's, futures-io's).
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](Self::write) and [`drain`](Self::drain).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo(w: &weir_core::stream::StreamWriter, cx: &mut std::task::Context<'_>) {
+    /// let _ = w.poll_write_all(cx, b"hello\n");
+    /// # }
+    /// ```
+    pub fn poll_write_all(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize, Error>> {
+        if Pin::new(&mut self.drain()).poll(cx)?.is_pending() {
+            return Poll::Pending;
+        }
+        self.write(buf)?;
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    /// Half-closes ([`write_eof`](Self::write_eof)) on the first call, or
+    /// closes if the transport cannot, then waits until the queue went out:
+    /// `AsyncWrite::poll_shutdown` / `poll_close` for adapters. Calling it
+    /// again only waits.
+    ///
+    /// # Errors
+    ///
+    /// The connection's error once it is lost.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo(w: &weir_core::stream::StreamWriter, cx: &mut std::task::Context<'_>) {
+    /// let _ = w.poll_shutdown(cx);
+    /// # }
+    /// ```
+    pub fn poll_shutdown(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let done = {
+            let w = lock(&self.shared.write);
+            w.closed || w.wb.is_eof()
+        };
+        if !done {
+            if self.can_write_eof() {
+                self.write_eof()?;
+            } else {
+                self.close();
+            }
+        }
+        self.poll_flush(cx)
+    }
+
     /// Addresses and socket of the connection (asyncio's `get_extra_info`).
     ///
     /// # Examples
@@ -427,23 +483,28 @@ impl StreamWriter {
 #[derive(Debug)]
 pub struct Drain<'a> {
     writer: &'a StreamWriter,
+    /// Set once this drain waited: a waiter released by the resume
+    /// succeeds even if another task closes the writer before it runs.
+    waited: bool,
 }
 
 impl Future for Drain<'_> {
     type Output = Result<(), Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut w = lock(&self.writer.shared.write);
+        let this = self.get_mut();
+        let mut w = lock(&this.writer.shared.write);
         if let Some(e) = &w.error {
             return Poll::Ready(Err(e.clone()));
+        }
+        if !w.wb.is_paused() && (this.waited || !w.closed) {
+            return Poll::Ready(Ok(()));
         }
         if w.closed {
             return Poll::Ready(Err(Error::WriterClosed));
         }
-        if !w.wb.is_paused() {
-            return Poll::Ready(Ok(()));
-        }
         register(&mut w.drainers, cx);
+        this.waited = true;
         Poll::Pending
     }
 }
