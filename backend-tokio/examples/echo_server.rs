@@ -1,59 +1,14 @@
-//! asyncio's TCP echo server: `echo_server [--host 127.0.0.1] [--port 8888] [--mode bytes|lines]`.
+//! asyncio's TCP echo server on tokio: `echo_server [--host 127.0.0.1] [--port 8888] [--mode bytes|lines]`.
 //!
-//! `bytes` (the default) echoes whatever it reads until EOF; `lines` reads
-//! a line, writes it back and drains, until EOF.
+//! The program is `examples/echo_server.rs` at the repository root, the same on
+//! every backend; this file only picks the runtime.
 
-use weir_tokio::{start_server, StreamReader, StreamWriter};
+use weir_tokio as weir;
 
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
-async fn echo_bytes(reader: StreamReader, writer: StreamWriter) {
-    loop {
-        match reader.read(64 * 1024).await {
-            Ok(data) if !data.is_empty() => {
-                if writer.write(&data).is_err() || writer.drain().await.is_err() {
-                    return;
-                }
-            }
-            _ => break,
-        }
-    }
-    writer.close();
-    let _ = writer.wait_closed().await;
-}
-
-async fn echo_lines(reader: StreamReader, writer: StreamWriter) {
-    loop {
-        match reader.read_line().await {
-            Ok(line) if !line.is_empty() => {
-                if writer.write(&line).is_err() || writer.drain().await.is_err() {
-                    return;
-                }
-            }
-            _ => break,
-        }
-    }
-    writer.close();
-    let _ = writer.wait_closed().await;
-}
+#[path = "../../examples/echo_server.rs"]
+mod program;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let host = arg("--host").unwrap_or_else(|| "127.0.0.1".into());
-    let port: u16 = arg("--port").unwrap_or_else(|| "8888".into()).parse()?;
-    let server = match arg("--mode").as_deref() {
-        None | Some("bytes") => start_server(echo_bytes, &host, port).await?,
-        Some("lines") => start_server(echo_lines, &host, port).await?,
-        Some(other) => return Err(format!("unknown --mode {other}: use bytes or lines").into()),
-    };
-    for addr in server.local_addrs() {
-        println!("Serving on {addr}");
-    }
-    server.serve_forever().await?;
-    Ok(())
+    program::main().await
 }

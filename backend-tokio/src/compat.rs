@@ -4,9 +4,9 @@ use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use tokio::io::{AsyncBufRead, AsyncRead, AsyncWrite, ReadBuf};
-use weir_core::stream::{StreamReader, StreamWriter};
+use weir_core::stream::{ReadAhead, StreamReader, StreamWriter};
 
 /// How much `poll_fill_buf` asks for at once.
 const FILL: usize = 64 * 1024;
@@ -30,10 +30,7 @@ const FILL: usize = 64 * 1024;
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
-pub struct TokioReader {
-    inner: StreamReader,
-    chunk: Bytes,
-}
+pub struct TokioReader(ReadAhead);
 
 impl TokioReader {
     /// Wraps `reader`.
@@ -45,10 +42,7 @@ impl TokioReader {
     /// # Ok::<(), weir_core::Error>(())
     /// ```
     pub fn new(reader: StreamReader) -> TokioReader {
-        TokioReader {
-            inner: reader,
-            chunk: Bytes::new(),
-        }
+        TokioReader(ReadAhead::new(reader))
     }
 
     /// The reader, and the bytes read ahead but not consumed (to handle first).
@@ -62,7 +56,7 @@ impl TokioReader {
     /// # Ok::<(), weir_core::Error>(())
     /// ```
     pub fn into_parts(self) -> (StreamReader, Bytes) {
-        (self.inner, self.chunk)
+        self.0.into_parts()
     }
 }
 
@@ -73,32 +67,21 @@ impl AsyncRead for TokioReader {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if this.chunk.is_empty() {
-            let want = buf.remaining();
-            if want == 0 {
-                return Poll::Ready(Ok(()));
-            }
-            this.chunk = ready!(this.inner.poll_read_chunk(cx, want))?;
-        }
-        let n = this.chunk.len().min(buf.remaining());
-        buf.put_slice(&this.chunk[..n]);
-        this.chunk.advance(n);
+        let chunk = ready!(this.0.poll_chunk(cx, buf.remaining()))?;
+        let n = chunk.len().min(buf.remaining());
+        buf.put_slice(&chunk[..n]);
+        this.0.consume(n);
         Poll::Ready(Ok(()))
     }
 }
 
 impl AsyncBufRead for TokioReader {
     fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
-        let this = self.get_mut();
-        if this.chunk.is_empty() {
-            this.chunk = ready!(this.inner.poll_read_chunk(cx, FILL))?;
-        }
-        Poll::Ready(Ok(&this.chunk[..]))
+        self.get_mut().0.poll_chunk(cx, FILL)
     }
 
     fn consume(self: Pin<&mut Self>, amt: usize) {
-        let this = self.get_mut();
-        this.chunk.advance(amt.min(this.chunk.len()));
+        self.get_mut().0.consume(amt)
     }
 }
 

@@ -8,9 +8,9 @@ use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpSocket, TcpStream, UnixListener, UnixStream};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use weir_core::rt::{BoxFuture, ExtraInfo, IoFuture, Listener, Net, Runtime, Transport};
-use weir_core::Error;
+use weir_core::{stream, Error};
 
 /// The tokio runtime as a weir [`Runtime`]: `spawn` on the runtime that
 /// was current when it was made, `tokio::time::sleep`.
@@ -197,13 +197,12 @@ impl Net for TokioRuntime {
             let s = match local {
                 None => TcpStream::connect(addr).await?,
                 Some(l) => {
-                    let s = if addr.is_ipv4() {
-                        TcpSocket::new_v4()?
-                    } else {
-                        TcpSocket::new_v6()?
-                    };
-                    s.bind(l)?;
-                    s.connect(addr).await?
+                    let s = TcpStream::from_std(stream::start_connect(addr, l)?)?;
+                    s.writable().await?;
+                    if let Some(e) = s.take_error()? {
+                        return Err(e);
+                    }
+                    s
                 }
             };
             Ok(Io::tcp(s))

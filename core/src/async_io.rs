@@ -38,10 +38,11 @@ use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use async_io::{Async, Timer};
-use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
+use socket2::SockRef;
 
 use crate::futures_io::FuturesTransport;
 use crate::rt::{BoxFuture, ExtraInfo, IoFuture, Listener, Net, Runtime, Transport};
+use crate::stream::start_connect;
 use crate::Error;
 
 /// How a runtime on async-io spawns a detached task: all that differs
@@ -134,19 +135,9 @@ impl<S: Spawn> Net for AsyncIo<S> {
 }
 
 /// Connects to `addr` from the local address `local` (asyncio's
-/// `local_addr`): bind, start a non-blocking connect, wait until writable.
+/// `local_addr`): core starts the connect, async-io waits for it.
 async fn connect_from(addr: SocketAddr, local: SocketAddr) -> io::Result<Async<TcpStream>> {
-    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    sock.bind(&SockAddr::from(local))?;
-    sock.set_nonblocking(true)?;
-    match sock.connect(&SockAddr::from(addr)) {
-        Ok(()) => {}
-        Err(e)
-            if e.raw_os_error() == Some(libc::EINPROGRESS)
-                || e.kind() == io::ErrorKind::WouldBlock => {}
-        Err(e) => return Err(e),
-    }
-    let s = Async::new(TcpStream::from(sock))?;
+    let s = Async::new(start_connect(addr, local)?)?;
     s.writable().await?;
     match s.get_ref().take_error()? {
         None => Ok(s),

@@ -35,11 +35,11 @@ use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
 
 use crate::rt::{ExtraInfo, Transport};
-use crate::stream::{StreamReader, StreamWriter};
+use crate::stream::{ReadAhead, StreamReader, StreamWriter};
 
 /// How much `poll_fill_buf` asks for at once.
 const FILL: usize = 64 * 1024;
@@ -198,10 +198,7 @@ where
 /// # }).unwrap();
 /// ```
 #[derive(Debug)]
-pub struct FuturesReader {
-    inner: StreamReader,
-    chunk: Bytes,
-}
+pub struct FuturesReader(ReadAhead);
 
 impl FuturesReader {
     /// Wraps `reader`.
@@ -213,10 +210,7 @@ impl FuturesReader {
     /// # Ok::<(), weir_core::Error>(())
     /// ```
     pub fn new(reader: StreamReader) -> FuturesReader {
-        FuturesReader {
-            inner: reader,
-            chunk: Bytes::new(),
-        }
+        FuturesReader(ReadAhead::new(reader))
     }
 
     /// The reader, and the bytes read ahead but not consumed (to handle first).
@@ -230,7 +224,7 @@ impl FuturesReader {
     /// # Ok::<(), weir_core::Error>(())
     /// ```
     pub fn into_parts(self) -> (StreamReader, Bytes) {
-        (self.inner, self.chunk)
+        self.0.into_parts()
     }
 }
 
@@ -240,32 +234,17 @@ impl AsyncRead for FuturesReader {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        if this.chunk.is_empty() {
-            this.chunk = ready!(this.inner.poll_read_chunk(cx, buf.len()))?;
-        }
-        let n = this.chunk.len().min(buf.len());
-        buf[..n].copy_from_slice(&this.chunk[..n]);
-        this.chunk.advance(n);
-        Poll::Ready(Ok(n))
+        self.get_mut().0.poll_copy(cx, buf)
     }
 }
 
 impl AsyncBufRead for FuturesReader {
     fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
-        let this = self.get_mut();
-        if this.chunk.is_empty() {
-            this.chunk = ready!(this.inner.poll_read_chunk(cx, FILL))?;
-        }
-        Poll::Ready(Ok(&this.chunk[..]))
+        self.get_mut().0.poll_chunk(cx, FILL)
     }
 
     fn consume(self: Pin<&mut Self>, amt: usize) {
-        let this = self.get_mut();
-        this.chunk.advance(amt.min(this.chunk.len()));
+        self.get_mut().0.consume(amt)
     }
 }
 

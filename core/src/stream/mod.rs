@@ -26,6 +26,7 @@
 //! [`Transport`]: crate::rt::Transport
 //! [`Listener`]: crate::rt::Listener
 
+mod ahead;
 mod client;
 mod eyeballs;
 mod net;
@@ -40,12 +41,13 @@ mod tests;
 
 use std::sync::Arc;
 
+pub use ahead::ReadAhead;
 pub use client::ConnectOptions;
 pub use eyeballs::{connect_happy, Family};
 #[cfg(unix)]
 pub use net::bind_unix;
 pub(crate) use net::resolve_in_thread;
-pub use net::{bind_tcp, ListenOptions, DEFAULT_BACKLOG};
+pub use net::{bind_tcp, start_connect, ListenOptions, DEFAULT_BACKLOG};
 pub use reader::{Lines, ReadFuture, StreamReader};
 pub use serve::ServerOptions;
 pub use server::{Handler, Server, ServerConfig};

@@ -149,6 +149,43 @@ pub fn bind_unix(path: &Path, backlog: i32) -> Result<std::os::unix::net::UnixLi
     Ok(sock.into())
 }
 
+/// Starts a TCP connect to `addr` from the local address `local`
+/// (asyncio's `local_addr`): a non-blocking socket, bound, connecting.
+///
+/// The caller registers the socket with its reactor, waits until it is
+/// writable, then reads `take_error()`: `None` means connected.
+///
+/// # Errors
+///
+/// The operating system's error from creating or binding the socket, or a
+/// connect that failed at once.
+///
+/// # Examples
+///
+/// ```
+/// let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+/// let s = weir_core::stream::start_connect(
+///     l.local_addr().unwrap(),
+///     "127.0.0.1:0".parse().unwrap(),
+/// ).unwrap();
+/// s.set_nonblocking(false).unwrap();
+/// let (peer, _) = l.accept().unwrap();
+/// assert_eq!(peer.peer_addr().unwrap(), s.local_addr().unwrap());
+/// ```
+pub fn start_connect(addr: SocketAddr, local: SocketAddr) -> io::Result<std::net::TcpStream> {
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    sock.bind(&SockAddr::from(local))?;
+    sock.set_nonblocking(true)?;
+    match sock.connect(&SockAddr::from(addr)) {
+        Ok(()) => {}
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+        Err(e) => return Err(e),
+    }
+    Ok(sock.into())
+}
+
 /// Resolves `host:port` without blocking the caller: IP literals at once,
 /// names with the system resolver on a thread of its own. The default of
 /// [`Net::resolve`](crate::rt::Net::resolve).
