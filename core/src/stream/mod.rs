@@ -26,6 +26,7 @@
 //! [`Transport`]: crate::rt::Transport
 //! [`Listener`]: crate::rt::Listener
 
+mod contain;
 mod eyeballs;
 mod net;
 mod reader;
