@@ -74,6 +74,10 @@ e2e! {
         assert!(server.serve_forever().await.is_err(), "a closed server cannot serve");
         let refused = backend::open_connection("127.0.0.1", addr.port()).await;
         assert!(refused.is_err(), "the listener is closed");
+        // Cancelling serve_forever closes the server, as in asyncio.
+        let (server, _addr) = echo_server().await;
+        assert!(still_pending(server.serve_forever()).await);
+        assert!(!server.is_serving());
     }
 }
 
@@ -471,7 +475,7 @@ e2e! {
         let (_h1, _f1, dead1) = black_hole("[::1]");
         let (_h2, _f2, dead2) = black_hole("[::1]");
         let (_server, live) = echo_server().await;
-        let delay = Duration::from_millis(100);
+        let delay = Duration::from_millis(300);
         let t0 = std::time::Instant::now();
         let (_r, w) = soon(
             backend::ConnectOptions::new()

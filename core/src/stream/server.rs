@@ -264,6 +264,8 @@ impl Server {
     }
 
     /// Serves until the server is closed (asyncio's `serve_forever`).
+    /// Dropping the future before then closes the server, as cancelling
+    /// asyncio's `serve_forever` does.
     ///
     /// # Errors
     ///
@@ -283,8 +285,16 @@ impl Server {
             ));
         }
         self.start_serving();
+        /// Closes the server if `serve_forever` is cancelled.
+        struct CloseOnDrop<'a>(&'a Server);
+        impl Drop for CloseOnDrop<'_> {
+            fn drop(&mut self) {
+                self.0.close();
+            }
+        }
+        let guard = CloseOnDrop(self);
         std::future::poll_fn(|cx| {
-            let mut st = lock(&self.inner.state);
+            let mut st = lock(&guard.0.inner.state);
             if st.closed {
                 return Poll::Ready(Ok(()));
             }
