@@ -1,14 +1,15 @@
 //! tokio sockets as weir transports and listeners, and the tokio runtime.
 
 use std::io::{self, IoSlice};
-use std::path::PathBuf;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
-use weir_core::rt::{BoxFuture, ExtraInfo, Listener, Runtime, Transport};
+use tokio::net::{TcpListener, TcpSocket, TcpStream, UnixListener, UnixStream};
+use weir_core::rt::{BoxFuture, ExtraInfo, IoFuture, Listener, Net, Runtime, Transport};
 use weir_core::Error;
 
 /// The tokio runtime as a weir [`Runtime`]: `spawn` on the runtime that
@@ -63,13 +64,13 @@ impl Runtime for TokioRuntime {
 }
 
 /// A tokio socket as a weir [`Transport`].
-pub(crate) struct Io<T> {
+struct Io<T> {
     io: T,
     info: ExtraInfo,
 }
 
 impl Io<TcpStream> {
-    pub(crate) fn tcp(io: TcpStream) -> Box<dyn Transport> {
+    fn tcp(io: TcpStream) -> Box<dyn Transport> {
         let _ = io.set_nodelay(true);
         let mut info = ExtraInfo::default();
         info.peer_addr = io.peer_addr().ok();
@@ -80,7 +81,7 @@ impl Io<TcpStream> {
 }
 
 impl Io<UnixStream> {
-    pub(crate) fn unix(io: UnixStream) -> Box<dyn Transport> {
+    fn unix(io: UnixStream) -> Box<dyn Transport> {
         let path = |a: io::Result<tokio::net::unix::SocketAddr>| -> Option<PathBuf> {
             a.ok().and_then(|a| a.as_pathname().map(PathBuf::from))
         };
@@ -93,7 +94,7 @@ impl Io<UnixStream> {
 }
 
 /// What `abort` does per socket type.
-pub(crate) trait Abort {
+trait Abort {
     fn abort(&self) {}
 }
 
@@ -146,7 +147,7 @@ where
 }
 
 /// A tokio TCP listener as a weir [`Listener`].
-pub(crate) struct Tcp(pub(crate) TcpListener);
+struct Tcp(TcpListener);
 
 impl Listener for Tcp {
     fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn Transport>>> {
@@ -161,32 +162,82 @@ impl Listener for Tcp {
     }
 }
 
-/// A tokio Unix listener; removes its socket file when dropped (asyncio 3.13).
-pub(crate) struct Unix {
-    pub(crate) listener: UnixListener,
-    pub(crate) path: Option<PathBuf>,
-}
+/// A tokio Unix listener as a weir [`Listener`].
+struct Unix(UnixListener);
 
 impl Listener for Unix {
     fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn Transport>>> {
-        let (s, _) = ready!(self.listener.poll_accept(cx))?;
+        let (s, _) = ready!(self.0.poll_accept(cx))?;
         Poll::Ready(Ok(Io::unix(s)))
     }
 
     fn local_info(&self) -> ExtraInfo {
         let mut info = ExtraInfo::default();
-        info.local_path = self.path.clone();
+        info.local_path = self
+            .0
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_pathname().map(PathBuf::from));
         info
     }
 }
 
-impl Drop for Unix {
-    fn drop(&mut self) {
-        use std::os::unix::fs::FileTypeExt;
-        if let Some(p) = &self.path {
-            if std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_socket()) {
-                let _ = std::fs::remove_file(p);
-            }
-        }
+impl Net for TokioRuntime {
+    fn current() -> Result<Self, Error> {
+        TokioRuntime::current()
+    }
+
+    fn resolve(&self, host: &str, port: u16) -> IoFuture<Vec<SocketAddr>> {
+        let host = host.to_string();
+        Box::pin(async move { Ok(tokio::net::lookup_host((host, port)).await?.collect()) })
+    }
+
+    fn connect_tcp(
+        &self,
+        addr: SocketAddr,
+        local: Option<SocketAddr>,
+    ) -> IoFuture<Box<dyn Transport>> {
+        let _guard = self.handle.enter();
+        Box::pin(async move {
+            let s = match local {
+                None => TcpStream::connect(addr).await?,
+                Some(l) => {
+                    let s = if addr.is_ipv4() {
+                        TcpSocket::new_v4()?
+                    } else {
+                        TcpSocket::new_v6()?
+                    };
+                    s.bind(l)?;
+                    s.connect(addr).await?
+                }
+            };
+            Ok(Io::tcp(s))
+        })
+    }
+
+    fn tcp_stream(&self, s: std::net::TcpStream) -> io::Result<Box<dyn Transport>> {
+        let _guard = self.handle.enter();
+        Ok(Io::tcp(TcpStream::from_std(s)?))
+    }
+
+    fn tcp_listener(&self, l: std::net::TcpListener) -> io::Result<Box<dyn Listener>> {
+        let _guard = self.handle.enter();
+        Ok(Box::new(Tcp(TcpListener::from_std(l)?)))
+    }
+
+    fn connect_unix(&self, path: &Path) -> IoFuture<Box<dyn Transport>> {
+        let path = path.to_path_buf();
+        let _guard = self.handle.enter();
+        Box::pin(async move { Ok(Io::unix(UnixStream::connect(path).await?)) })
+    }
+
+    fn unix_stream(&self, s: std::os::unix::net::UnixStream) -> io::Result<Box<dyn Transport>> {
+        let _guard = self.handle.enter();
+        Ok(Io::unix(UnixStream::from_std(s)?))
+    }
+
+    fn unix_listener(&self, l: std::os::unix::net::UnixListener) -> io::Result<Box<dyn Listener>> {
+        let _guard = self.handle.enter();
+        Ok(Box::new(Unix(UnixListener::from_std(l)?)))
     }
 }

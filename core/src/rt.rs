@@ -219,6 +219,89 @@ pub trait Runtime: Clone + Send + Sync + fmt::Debug + 'static {
     }
 }
 
+/// A boxed, sendable future of an I/O result: what [`Net`] methods return.
+pub type IoFuture<T> = Pin<Box<dyn Future<Output = io::Result<T>> + Send + 'static>>;
+
+/// A runtime's sockets: what a backend implements besides [`Runtime`] so
+/// that `open_connection`, `start_server` and their options (in
+/// [`crate::stream`]) are written once for every runtime.
+///
+/// # Examples
+///
+/// ```no_run
+/// use weir_core::rt::Net;
+/// use weir_core::stream::ConnectOptions;
+/// async fn hello<N: Net>() -> Result<(), weir_core::Error> {
+///     let (reader, writer) = ConnectOptions::<N>::new().connect("127.0.0.1", 8888).await?;
+///     writer.write(b"hello\n")?;
+///     Ok(())
+/// }
+/// ```
+pub trait Net: Runtime {
+    /// The runtime the caller runs in.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::InvalidArgument`] when called outside the runtime.
+    fn current() -> Result<Self, crate::Error>;
+
+    /// Resolves `host` (a name or an address literal) to socket addresses.
+    ///
+    /// # Errors
+    ///
+    /// The resolver's error.
+    fn resolve(&self, host: &str, port: u16) -> IoFuture<Vec<SocketAddr>>;
+
+    /// Connects over TCP, binding `local` first if given.
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error.
+    fn connect_tcp(
+        &self,
+        addr: SocketAddr,
+        local: Option<SocketAddr>,
+    ) -> IoFuture<Box<dyn Transport>>;
+
+    /// Adopts a connected std socket (asyncio's `sock=`).
+    ///
+    /// # Errors
+    ///
+    /// The runtime could not register the socket.
+    fn tcp_stream(&self, s: std::net::TcpStream) -> io::Result<Box<dyn Transport>>;
+
+    /// Adopts a bound, listening std socket.
+    ///
+    /// # Errors
+    ///
+    /// The runtime could not register the socket.
+    fn tcp_listener(&self, l: std::net::TcpListener) -> io::Result<Box<dyn Listener>>;
+
+    /// Connects to a Unix socket.
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error.
+    #[cfg(unix)]
+    fn connect_unix(&self, path: &std::path::Path) -> IoFuture<Box<dyn Transport>>;
+
+    /// Adopts a connected std Unix socket.
+    ///
+    /// # Errors
+    ///
+    /// The runtime could not register the socket.
+    #[cfg(unix)]
+    fn unix_stream(&self, s: std::os::unix::net::UnixStream) -> io::Result<Box<dyn Transport>>;
+
+    /// Adopts a bound, listening std Unix socket.
+    ///
+    /// # Errors
+    ///
+    /// The runtime could not register the socket.
+    #[cfg(unix)]
+    fn unix_listener(&self, l: std::os::unix::net::UnixListener) -> io::Result<Box<dyn Listener>>;
+}
+
 /// An object-safe view of a [`Runtime`], so the stream layer can keep one
 /// without being generic over it.
 pub(crate) trait DynRuntime: Send + Sync + fmt::Debug {

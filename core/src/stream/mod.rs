@@ -26,10 +26,12 @@
 //! [`Transport`]: crate::rt::Transport
 //! [`Listener`]: crate::rt::Listener
 
+mod connect;
 mod contain;
 mod eyeballs;
 mod net;
 mod reader;
+mod serve;
 mod server;
 mod shared;
 mod writer;
@@ -39,11 +41,13 @@ mod tests;
 
 use std::sync::Arc;
 
+pub use connect::ConnectOptions;
 pub use eyeballs::{connect_happy, Family};
 #[cfg(unix)]
 pub use net::bind_unix;
 pub use net::{bind_tcp, ListenOptions, DEFAULT_BACKLOG};
 pub use reader::{Lines, ReadFuture, StreamReader};
+pub use serve::ServerOptions;
 pub use server::{Handler, Server, ServerConfig};
 pub use writer::{Drain, StreamWriter, WaitClosed};
 

@@ -150,3 +150,44 @@ pub fn bind_unix(path: &Path, backlog: i32) -> Result<std::os::unix::net::UnixLi
     sock.set_nonblocking(true).map_err(|e| context(e, what()))?;
     Ok(sock.into())
 }
+
+/// A Unix listener that names its path and removes its socket file when
+/// dropped (asyncio 3.13's `cleanup_socket`).
+#[cfg(unix)]
+pub(crate) struct UnixCleanup {
+    inner: Box<dyn crate::rt::Listener>,
+    path: std::path::PathBuf,
+}
+
+#[cfg(unix)]
+impl UnixCleanup {
+    pub(crate) fn new(inner: Box<dyn crate::rt::Listener>, path: std::path::PathBuf) -> Self {
+        UnixCleanup { inner, path }
+    }
+}
+
+#[cfg(unix)]
+impl crate::rt::Listener for UnixCleanup {
+    fn poll_accept(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<Box<dyn crate::rt::Transport>>> {
+        self.inner.poll_accept(cx)
+    }
+
+    fn local_info(&self) -> crate::rt::ExtraInfo {
+        let mut info = self.inner.local_info();
+        info.local_path = Some(self.path.clone());
+        info
+    }
+}
+
+#[cfg(unix)]
+impl Drop for UnixCleanup {
+    fn drop(&mut self) {
+        use std::os::unix::fs::FileTypeExt;
+        if std::fs::symlink_metadata(&self.path).is_ok_and(|m| m.file_type().is_socket()) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
