@@ -1,11 +1,11 @@
-//! The seam a backend implements: a [`Runtime`] (spawn, sleep), a
-//! [`Transport`] (one connected byte stream) and a [`Listener`] (accepts
-//! transports).
+//! The seam a backend implements: a [`Runtime`] (spawn, sleep, clock), a
+//! [`Transport`] (one connected byte stream), a [`Listener`] (accepts
+//! transports) and [`Net`] (resolve, connect, adopt std sockets).
 //!
-//! Everything else, the async reader, writer, flusher and server, is written
-//! once in [`crate::stream`] over these three traits. A backend for tokio,
-//! smol or async-std supplies only what its runtime does differently: sockets,
-//! a spawner and a timer.
+//! Everything else, the async reader, writer, flusher, server, connection
+//! options and happy eyeballs, is written once in [`crate::stream`] over
+//! these traits. A backend for tokio, smol or async-std supplies only what
+//! its runtime does differently: sockets, a spawner and a timer.
 //!
 //! Transports are used type-erased (`Box<dyn Transport>`), so a live
 //! connection can later swap a plain socket for a TLS stream under the same

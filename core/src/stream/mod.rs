@@ -17,6 +17,11 @@
 //!   what is queued, shut down the write side and drop the transport; the
 //!   reader then sees EOF and `wait_closed` returns.
 //!
+//! [`ConnectOptions`] and [`ServerOptions`] are asyncio's `open_connection`
+//! and `start_server` with their keyword arguments, for any runtime that
+//! implements [`Net`](crate::rt::Net); [`connect_happy`] races addresses
+//! (RFC 8305) with the core's planner.
+//!
 //! [`Server`] runs the accept loop over any [`Listener`]: handler tasks
 //! with panic containment, a registry of live connections for
 //! `close_clients`, `abort_clients` and `wait_closed`, and accept errors
