@@ -187,10 +187,17 @@ impl Shared {
             }
             let mut budget = BUDGET;
             loop {
-                match op(&mut st.rb) {
-                    Ok(Step::Ready(b)) => break Poll::Ready(Ok(b)),
-                    Err(e) => break Poll::Ready(Err(e)),
-                    Ok(Step::NeedData) => {}
+                let done = match op(&mut st.rb) {
+                    Ok(Step::NeedData) => None,
+                    Ok(Step::Ready(b)) => Some(Ok(b)),
+                    Err(e) => Some(Err(e)),
+                };
+                if let Some(r) = done {
+                    if *acquired {
+                        st.reading = false;
+                        *acquired = false;
+                    }
+                    break Poll::Ready(r);
                 }
                 if !*acquired {
                     st.reading = true;
@@ -216,10 +223,6 @@ impl Shared {
                 }
             }
         };
-        if result.is_ready() && *acquired {
-            lock(&self.read).reading = false;
-            *acquired = false;
-        }
         if let Some(e) = lost {
             self.lose(e);
         }
