@@ -25,9 +25,14 @@
 //! out in one vectored system call. `drain` is flow control only.
 
 mod compat;
+mod connect;
+mod server;
 mod transport;
 
 pub use compat::{TokioReader, TokioWriter};
+pub use connect::{open_connection, open_unix_connection, ConnectOptions};
+pub use server::{start_server, start_unix_server, ServerOptions};
 pub use transport::TokioRuntime;
-
-weir_core::backend_api!(TokioRuntime, "weir_tokio");
+pub use weir_core::rt::ExtraInfo;
+pub use weir_core::stream::{Family, Server, StreamReader, StreamWriter};
+pub use weir_core::{Error, IncompleteReadError, LimitOverrunError};

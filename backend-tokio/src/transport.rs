@@ -2,15 +2,15 @@
 
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream, UnixListener, UnixStream};
 use weir_core::rt::{BoxFuture, ExtraInfo, IoFuture, Listener, Net, Runtime, Transport};
-use weir_core::{stream, Error};
+use weir_core::Error;
 
 /// The tokio runtime as a weir [`Runtime`]: `spawn` on the runtime that
 /// was current when it was made, `tokio::time::sleep`.
@@ -162,8 +162,7 @@ impl Listener for Tcp {
     }
 }
 
-/// A tokio Unix listener as a weir [`Listener`] (core's wrapper adds the
-/// path and removes the socket file).
+/// A tokio Unix listener as a weir [`Listener`].
 struct Unix(UnixListener);
 
 impl Listener for Unix {
@@ -173,11 +172,16 @@ impl Listener for Unix {
     }
 
     fn local_info(&self) -> ExtraInfo {
-        ExtraInfo::default()
+        let mut info = ExtraInfo::default();
+        info.local_path = self
+            .0
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_pathname().map(PathBuf::from));
+        info
     }
 }
 
-/// tokio's sockets: connect, and register std sockets with tokio's reactor.
 impl Net for TokioRuntime {
     fn current() -> Result<Self, Error> {
         TokioRuntime::current()
@@ -193,45 +197,46 @@ impl Net for TokioRuntime {
         addr: SocketAddr,
         local: Option<SocketAddr>,
     ) -> IoFuture<Box<dyn Transport>> {
+        let _guard = self.handle.enter();
         Box::pin(async move {
             let s = match local {
                 None => TcpStream::connect(addr).await?,
                 Some(l) => {
-                    let s = TcpStream::from_std(stream::start_connect(addr, l)?)?;
-                    s.writable().await?;
-                    if let Some(e) = s.take_error()? {
-                        return Err(e);
-                    }
-                    s
+                    let s = if addr.is_ipv4() {
+                        TcpSocket::new_v4()?
+                    } else {
+                        TcpSocket::new_v6()?
+                    };
+                    s.bind(l)?;
+                    s.connect(addr).await?
                 }
             };
             Ok(Io::tcp(s))
         })
     }
 
-    fn adopt_tcp(&self, sock: std::net::TcpStream) -> io::Result<Box<dyn Transport>> {
+    fn tcp_stream(&self, s: std::net::TcpStream) -> io::Result<Box<dyn Transport>> {
         let _guard = self.handle.enter();
-        Ok(Io::tcp(TcpStream::from_std(sock)?))
+        Ok(Io::tcp(TcpStream::from_std(s)?))
     }
 
-    fn adopt_tcp_listener(&self, l: std::net::TcpListener) -> io::Result<Box<dyn Listener>> {
+    fn tcp_listener(&self, l: std::net::TcpListener) -> io::Result<Box<dyn Listener>> {
         let _guard = self.handle.enter();
         Ok(Box::new(Tcp(TcpListener::from_std(l)?)))
     }
 
-    fn connect_unix(&self, path: PathBuf) -> IoFuture<Box<dyn Transport>> {
+    fn connect_unix(&self, path: &Path) -> IoFuture<Box<dyn Transport>> {
+        let path = path.to_path_buf();
+        let _guard = self.handle.enter();
         Box::pin(async move { Ok(Io::unix(UnixStream::connect(path).await?)) })
     }
 
-    fn adopt_unix(&self, sock: std::os::unix::net::UnixStream) -> io::Result<Box<dyn Transport>> {
+    fn unix_stream(&self, s: std::os::unix::net::UnixStream) -> io::Result<Box<dyn Transport>> {
         let _guard = self.handle.enter();
-        Ok(Io::unix(UnixStream::from_std(sock)?))
+        Ok(Io::unix(UnixStream::from_std(s)?))
     }
 
-    fn adopt_unix_listener(
-        &self,
-        l: std::os::unix::net::UnixListener,
-    ) -> io::Result<Box<dyn Listener>> {
+    fn unix_listener(&self, l: std::os::unix::net::UnixListener) -> io::Result<Box<dyn Listener>> {
         let _guard = self.handle.enter();
         Ok(Box::new(Unix(UnixListener::from_std(l)?)))
     }

@@ -31,18 +31,18 @@
 
 use std::fmt;
 use std::io;
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::PathBuf;
-use std::task::{ready, Context, Poll};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::task::{ready, Context, Poll, Waker};
 use std::time::Duration;
 
 use async_io::{Async, Timer};
-use socket2::SockRef;
+use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
 
 use crate::futures_io::FuturesTransport;
 use crate::rt::{BoxFuture, ExtraInfo, IoFuture, Listener, Net, Runtime, Transport};
-use crate::stream::start_connect;
 use crate::Error;
 
 /// How a runtime on async-io spawns a detached task: all that differs
@@ -99,6 +99,10 @@ impl<S: Spawn> Net for AsyncIo<S> {
         Ok(AsyncIo(S::default()))
     }
 
+    fn resolve(&self, host: &str, port: u16) -> IoFuture<Vec<SocketAddr>> {
+        resolve_in_thread(host, port)
+    }
+
     fn connect_tcp(
         &self,
         addr: SocketAddr,
@@ -113,31 +117,78 @@ impl<S: Spawn> Net for AsyncIo<S> {
         })
     }
 
-    fn adopt_tcp(&self, sock: TcpStream) -> io::Result<Box<dyn Transport>> {
-        tcp(Async::new(sock)?)
+    fn tcp_stream(&self, s: TcpStream) -> io::Result<Box<dyn Transport>> {
+        tcp(Async::new(s)?)
     }
 
-    fn adopt_tcp_listener(&self, l: TcpListener) -> io::Result<Box<dyn Listener>> {
+    fn tcp_listener(&self, l: TcpListener) -> io::Result<Box<dyn Listener>> {
         Ok(Box::new(Tcp(Async::new(l)?)))
     }
 
-    fn connect_unix(&self, path: PathBuf) -> IoFuture<Box<dyn Transport>> {
+    fn connect_unix(&self, path: &Path) -> IoFuture<Box<dyn Transport>> {
+        let path = path.to_path_buf();
         Box::pin(async move { unix(Async::<UnixStream>::connect(path).await?) })
     }
 
-    fn adopt_unix(&self, sock: UnixStream) -> io::Result<Box<dyn Transport>> {
-        unix(Async::new(sock)?)
+    fn unix_stream(&self, s: UnixStream) -> io::Result<Box<dyn Transport>> {
+        unix(Async::new(s)?)
     }
 
-    fn adopt_unix_listener(&self, l: UnixListener) -> io::Result<Box<dyn Listener>> {
+    fn unix_listener(&self, l: UnixListener) -> io::Result<Box<dyn Listener>> {
         Ok(Box::new(Unix(Async::new(l)?)))
     }
 }
 
+/// Resolves `host:port` without blocking the runtime: IP literals at once,
+/// names with the system resolver (`getaddrinfo`) on a thread of its own.
+fn resolve_in_thread(host: &str, port: u16) -> IoFuture<Vec<SocketAddr>> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Box::pin(std::future::ready(Ok(vec![SocketAddr::new(ip, port)])));
+    }
+    type Slot = (Option<io::Result<Vec<SocketAddr>>>, Option<Waker>);
+    let slot: Arc<Mutex<Slot>> = Arc::new(Mutex::new((None, None)));
+    let (theirs, host) = (slot.clone(), host.to_string());
+    let spawned = std::thread::Builder::new()
+        .name("weir-resolve".into())
+        .spawn(move || {
+            let res = (host.as_str(), port)
+                .to_socket_addrs()
+                .map(|it| it.collect::<Vec<_>>());
+            let mut s = theirs.lock().unwrap_or_else(|p| p.into_inner());
+            s.0 = Some(res);
+            if let Some(w) = s.1.take() {
+                w.wake();
+            }
+        });
+    if let Err(e) = spawned {
+        return Box::pin(std::future::ready(Err(e)));
+    }
+    Box::pin(std::future::poll_fn(move |cx| {
+        let mut s = slot.lock().unwrap_or_else(|p| p.into_inner());
+        match s.0.take() {
+            Some(res) => Poll::Ready(res),
+            None => {
+                s.1 = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }))
+}
+
 /// Connects to `addr` from the local address `local` (asyncio's
-/// `local_addr`): core starts the connect, async-io waits for it.
+/// `local_addr`): a non-blocking socket, bound, connecting; async-io waits
+/// until it is writable.
 async fn connect_from(addr: SocketAddr, local: SocketAddr) -> io::Result<Async<TcpStream>> {
-    let s = Async::new(start_connect(addr, local)?)?;
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    sock.bind(&SockAddr::from(local))?;
+    sock.set_nonblocking(true)?;
+    match sock.connect(&SockAddr::from(addr)) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+        Err(e) => return Err(e),
+    }
+    let s = Async::new(TcpStream::from(sock))?;
     s.writable().await?;
     match s.get_ref().take_error()? {
         None => Ok(s),

@@ -1,11 +1,11 @@
-//! The seam a backend implements: a [`Runtime`] (spawn, sleep), a
-//! [`Transport`] (one connected byte stream) and a [`Listener`] (accepts
-//! transports).
+//! The seam a backend implements: a [`Runtime`] (spawn, sleep, clock), a
+//! [`Transport`] (one connected byte stream), a [`Listener`] (accepts
+//! transports) and [`Net`] (resolve, connect, adopt std sockets).
 //!
-//! Everything else, the async reader, writer, flusher and server, is written
-//! once in [`crate::stream`] over these three traits. A backend for tokio,
-//! smol or async-std supplies only what its runtime does differently: sockets,
-//! a spawner and a timer.
+//! Everything else, the async reader, writer, flusher, server, connection
+//! options and happy eyeballs, is written once in [`crate::stream`] over
+//! these traits. A backend for tokio, smol or async-std supplies only what
+//! its runtime does differently: sockets, a spawner and a timer.
 //!
 //! Transports are used type-erased (`Box<dyn Transport>`), so a live
 //! connection can later swap a plain socket for a TLS stream under the same
@@ -219,6 +219,89 @@ pub trait Runtime: Clone + Send + Sync + fmt::Debug + 'static {
     }
 }
 
+/// A boxed, sendable future of an I/O result: what [`Net`] methods return.
+pub type IoFuture<T> = Pin<Box<dyn Future<Output = io::Result<T>> + Send + 'static>>;
+
+/// A runtime's sockets: what a backend implements besides [`Runtime`] so
+/// that `open_connection`, `start_server` and their options (in
+/// [`crate::stream`]) are written once for every runtime.
+///
+/// # Examples
+///
+/// ```no_run
+/// use weir_core::rt::Net;
+/// use weir_core::stream::ConnectOptions;
+/// async fn hello<N: Net>() -> Result<(), weir_core::Error> {
+///     let (reader, writer) = ConnectOptions::<N>::new().connect("127.0.0.1", 8888).await?;
+///     writer.write(b"hello\n")?;
+///     Ok(())
+/// }
+/// ```
+pub trait Net: Runtime {
+    /// The runtime the caller runs in.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::InvalidArgument`] when called outside the runtime.
+    fn current() -> Result<Self, crate::Error>;
+
+    /// Resolves `host` (a name or an address literal) to socket addresses.
+    ///
+    /// # Errors
+    ///
+    /// The resolver's error.
+    fn resolve(&self, host: &str, port: u16) -> IoFuture<Vec<SocketAddr>>;
+
+    /// Connects over TCP, binding `local` first if given.
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error.
+    fn connect_tcp(
+        &self,
+        addr: SocketAddr,
+        local: Option<SocketAddr>,
+    ) -> IoFuture<Box<dyn Transport>>;
+
+    /// Adopts a connected std socket (asyncio's `sock=`).
+    ///
+    /// # Errors
+    ///
+    /// The runtime could not register the socket.
+    fn tcp_stream(&self, s: std::net::TcpStream) -> io::Result<Box<dyn Transport>>;
+
+    /// Adopts a bound, listening std socket.
+    ///
+    /// # Errors
+    ///
+    /// The runtime could not register the socket.
+    fn tcp_listener(&self, l: std::net::TcpListener) -> io::Result<Box<dyn Listener>>;
+
+    /// Connects to a Unix socket.
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error.
+    #[cfg(unix)]
+    fn connect_unix(&self, path: &std::path::Path) -> IoFuture<Box<dyn Transport>>;
+
+    /// Adopts a connected std Unix socket.
+    ///
+    /// # Errors
+    ///
+    /// The runtime could not register the socket.
+    #[cfg(unix)]
+    fn unix_stream(&self, s: std::os::unix::net::UnixStream) -> io::Result<Box<dyn Transport>>;
+
+    /// Adopts a bound, listening std Unix socket.
+    ///
+    /// # Errors
+    ///
+    /// The runtime could not register the socket.
+    #[cfg(unix)]
+    fn unix_listener(&self, l: std::os::unix::net::UnixListener) -> io::Result<Box<dyn Listener>>;
+}
+
 /// An object-safe view of a [`Runtime`], so the stream layer can keep one
 /// without being generic over it.
 pub(crate) trait DynRuntime: Send + Sync + fmt::Debug {
@@ -233,101 +316,4 @@ impl<R: Runtime> DynRuntime for R {
     fn sleep_dyn(&self, d: Duration) -> BoxFuture {
         self.sleep(d)
     }
-}
-
-/// A boxed, sendable future of an I/O result: what [`Net`]'s socket
-/// constructors return.
-pub type IoFuture<T> = Pin<Box<dyn Future<Output = io::Result<T>> + Send + 'static>>;
-
-/// A [`Runtime`] with sockets: the seam the shared `ConnectOptions` and
-/// `ServerOptions` (in [`crate::stream`]) drive.
-///
-/// A backend implements only what its runtime does differently: connecting
-/// a socket and registering a std socket with its reactor. Resolving names,
-/// socket options, binding, happy eyeballs, limits and error messages are
-/// written once in weir-core.
-///
-/// # Examples
-///
-/// Any `Net` runtime gets asyncio's `open_connection` from core:
-///
-/// ```no_run
-/// # async fn demo<N: weir_core::rt::Net>() -> Result<(), weir_core::Error> {
-/// let (reader, writer) = weir_core::stream::ConnectOptions::<N>::new()
-///     .connect("127.0.0.1", 8888)
-///     .await?;
-/// # Ok(()) }
-/// ```
-pub trait Net: Runtime {
-    /// The runtime the caller runs in.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) when called
-    /// outside the runtime (for a runtime that needs a context).
-    fn current() -> Result<Self, crate::Error>;
-
-    /// Resolves `host` (a name or an IP literal) to socket addresses.
-    ///
-    /// The default parses IP literals at once and runs the system resolver
-    /// (`getaddrinfo`) on a thread of its own, so the runtime never blocks.
-    ///
-    /// # Errors
-    ///
-    /// The resolver's error.
-    fn resolve(&self, host: &str, port: u16) -> IoFuture<Vec<SocketAddr>> {
-        crate::stream::resolve_in_thread(host, port)
-    }
-
-    /// Connects a TCP socket to `addr`, first binding it to `local` if given.
-    ///
-    /// # Errors
-    ///
-    /// The operating system's error (refused, unreachable, address in use).
-    fn connect_tcp(
-        &self,
-        addr: SocketAddr,
-        local: Option<SocketAddr>,
-    ) -> IoFuture<Box<dyn Transport>>;
-
-    /// Registers an already-connected, non-blocking std TCP socket.
-    ///
-    /// # Errors
-    ///
-    /// The reactor's error.
-    fn adopt_tcp(&self, sock: std::net::TcpStream) -> io::Result<Box<dyn Transport>>;
-
-    /// Registers a bound, listening, non-blocking std TCP listener.
-    ///
-    /// # Errors
-    ///
-    /// The reactor's error.
-    fn adopt_tcp_listener(&self, l: std::net::TcpListener) -> io::Result<Box<dyn Listener>>;
-
-    /// Connects to the Unix socket at `path`.
-    ///
-    /// # Errors
-    ///
-    /// The operating system's error (no such file, not a socket, refused).
-    #[cfg(unix)]
-    fn connect_unix(&self, path: PathBuf) -> IoFuture<Box<dyn Transport>>;
-
-    /// Registers an already-connected, non-blocking std Unix socket.
-    ///
-    /// # Errors
-    ///
-    /// The reactor's error.
-    #[cfg(unix)]
-    fn adopt_unix(&self, sock: std::os::unix::net::UnixStream) -> io::Result<Box<dyn Transport>>;
-
-    /// Registers a bound, listening, non-blocking std Unix listener.
-    ///
-    /// # Errors
-    ///
-    /// The reactor's error.
-    #[cfg(unix)]
-    fn adopt_unix_listener(
-        &self,
-        l: std::os::unix::net::UnixListener,
-    ) -> io::Result<Box<dyn Listener>>;
 }

@@ -167,3 +167,54 @@ e2e! {
         assert!(got == expect, "echoed bytes differ");
     }
 }
+
+e2e! {
+    async fn random_cancellation_loses_no_byte() {
+        let (r, _w, peer) = with_raw_peer().await;
+        let mut text = Vec::new();
+        for i in 0..2000 {
+            text.extend_from_slice(format!("line {i} {}\n", "y".repeat(i % 37)).as_bytes());
+        }
+        // The peer sends the text in odd-sized pieces, one piece each time
+        // a read was abandoned: every piece arrives after a cancellation.
+        let (more, asked) = std::sync::mpsc::channel::<()>();
+        let sent = text.clone();
+        let sender = std::thread::spawn(move || {
+            let mut seed = 7u64;
+            let mut at = 0;
+            while at < sent.len() && asked.recv().is_ok() {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let end = (at + ((seed >> 33) % 80 + 1) as usize).min(sent.len());
+                send(&peer, &sent[at..end]);
+                at = end;
+            }
+            peer
+        });
+        // Reads of every kind, each polled once and dropped if not ready.
+        let mut got = Vec::new();
+        let mut cancelled = 0;
+        let mut seed = 11u64;
+        while got.len() < text.len() {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let res = match (seed >> 20) % 4 {
+                0 => poll_once(r.read_line()).await,
+                1 => poll_once(r.read_exactly(((seed >> 8) % 50 + 1) as usize)).await,
+                2 => poll_once(r.read_until(b" ")).await,
+                _ => poll_once(r.read(((seed >> 8) % 100 + 1) as usize)).await,
+            };
+            match res {
+                Some(res) => got.extend_from_slice(&res.unwrap()),
+                None => {
+                    cancelled += 1;
+                    let _ = more.send(());
+                    futures_lite::future::yield_now().await;
+                }
+            }
+        }
+        drop(more);
+        let _peer = in_thread(move || sender.join().unwrap()).await;
+        assert!(cancelled >= 500, "only {cancelled} reads were cancelled");
+        assert_eq!(got.len(), text.len());
+        assert!(got == text, "bytes lost or reordered by cancelled reads");
+    }
+}

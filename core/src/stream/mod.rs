@@ -17,6 +17,11 @@
 //!   what is queued, shut down the write side and drop the transport; the
 //!   reader then sees EOF and `wait_closed` returns.
 //!
+//! [`ConnectOptions`] and [`ServerOptions`] are asyncio's `open_connection`
+//! and `start_server` with their keyword arguments, for any runtime that
+//! implements [`Net`](crate::rt::Net); [`connect_happy`] races addresses
+//! (RFC 8305) with the core's planner.
+//!
 //! [`Server`] runs the accept loop over any [`Listener`]: handler tasks
 //! with panic containment, a registry of live connections for
 //! `close_clients`, `abort_clients` and `wait_closed`, and accept errors
@@ -27,7 +32,8 @@
 //! [`Listener`]: crate::rt::Listener
 
 mod ahead;
-mod client;
+mod connect;
+mod contain;
 mod eyeballs;
 mod net;
 mod reader;
@@ -42,12 +48,11 @@ mod tests;
 use std::sync::Arc;
 
 pub use ahead::ReadAhead;
-pub use client::ConnectOptions;
+pub use connect::ConnectOptions;
 pub use eyeballs::{connect_happy, Family};
 #[cfg(unix)]
 pub use net::bind_unix;
-pub(crate) use net::resolve_in_thread;
-pub use net::{bind_tcp, start_connect, ListenOptions, DEFAULT_BACKLOG};
+pub use net::{bind_tcp, ListenOptions, DEFAULT_BACKLOG};
 pub use reader::{Lines, ReadFuture, StreamReader};
 pub use serve::ServerOptions;
 pub use server::{Handler, Server, ServerConfig};

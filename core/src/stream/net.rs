@@ -5,15 +5,12 @@
 //! its runtime's types.
 
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::net::SocketAddr;
+use std::path::Path;
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::Family;
-use crate::rt::{ExtraInfo, IoFuture, Listener, Net, Transport};
 use crate::Error;
 
 /// asyncio's default `backlog`.
@@ -138,7 +135,12 @@ pub fn bind_tcp(
 /// ```
 #[cfg(unix)]
 pub fn bind_unix(path: &Path, backlog: i32) -> Result<std::os::unix::net::UnixListener, Error> {
-    remove_socket_file(path);
+    use std::os::unix::fs::FileTypeExt;
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if meta.file_type().is_socket() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
     let what = || format!("bind unix {}", path.display());
     let sock = Socket::new(Domain::UNIX, Type::STREAM, None).map_err(|e| context(e, what()))?;
     let addr = SockAddr::unix(path).map_err(|e| context(e, what()))?;
@@ -149,140 +151,43 @@ pub fn bind_unix(path: &Path, backlog: i32) -> Result<std::os::unix::net::UnixLi
     Ok(sock.into())
 }
 
-/// Starts a TCP connect to `addr` from the local address `local`
-/// (asyncio's `local_addr`): a non-blocking socket, bound, connecting.
-///
-/// The caller registers the socket with its reactor, waits until it is
-/// writable, then reads `take_error()`: `None` means connected.
-///
-/// # Errors
-///
-/// The operating system's error from creating or binding the socket, or a
-/// connect that failed at once.
-///
-/// # Examples
-///
-/// ```
-/// let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-/// let s = weir_core::stream::start_connect(
-///     l.local_addr().unwrap(),
-///     "127.0.0.1:0".parse().unwrap(),
-/// ).unwrap();
-/// s.set_nonblocking(false).unwrap();
-/// let (peer, _) = l.accept().unwrap();
-/// assert_eq!(peer.peer_addr().unwrap(), s.local_addr().unwrap());
-/// ```
-pub fn start_connect(addr: SocketAddr, local: SocketAddr) -> io::Result<std::net::TcpStream> {
-    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    sock.bind(&SockAddr::from(local))?;
-    sock.set_nonblocking(true)?;
-    match sock.connect(&SockAddr::from(addr)) {
-        Ok(()) => {}
-        #[cfg(unix)]
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-        Err(e) => return Err(e),
-    }
-    Ok(sock.into())
-}
-
-/// Resolves `host:port` without blocking the caller: IP literals at once,
-/// names with the system resolver on a thread of its own. The default of
-/// [`Net::resolve`](crate::rt::Net::resolve).
-pub(crate) fn resolve_in_thread(host: &str, port: u16) -> IoFuture<Vec<SocketAddr>> {
-    use std::net::{IpAddr, ToSocketAddrs};
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        let addrs = vec![SocketAddr::new(ip, port)];
-        return Box::pin(std::future::ready(Ok(addrs)));
-    }
-    type Slot = (Option<io::Result<Vec<SocketAddr>>>, Option<Waker>);
-    let slot: Arc<Mutex<Slot>> = Arc::new(Mutex::new((None, None)));
-    let (theirs, host) = (slot.clone(), host.to_string());
-    let spawned = std::thread::Builder::new()
-        .name("weir-resolve".into())
-        .spawn(move || {
-            let res = (host.as_str(), port)
-                .to_socket_addrs()
-                .map(|it| it.collect::<Vec<_>>());
-            let mut s = theirs.lock().unwrap_or_else(|p| p.into_inner());
-            s.0 = Some(res);
-            if let Some(w) = s.1.take() {
-                w.wake();
-            }
-        });
-    if let Err(e) = spawned {
-        return Box::pin(std::future::ready(Err(e)));
-    }
-    Box::pin(std::future::poll_fn(move |cx| {
-        let mut s = slot.lock().unwrap_or_else(|p| p.into_inner());
-        match s.0.take() {
-            Some(res) => Poll::Ready(res),
-            None => {
-                s.1 = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
-    }))
-}
-
-/// The addresses `start_server(host, port)` listens on: every interface
-/// (IPv4 and IPv6) for an empty host (asyncio's `host=None`), else each
-/// distinct address `host` resolves to.
-pub(crate) async fn listen_addrs<N: Net>(
-    rt: &N,
-    host: &str,
-    port: u16,
-) -> Result<Vec<SocketAddr>, Error> {
-    if host.is_empty() {
-        return Ok(vec![
-            (Ipv4Addr::UNSPECIFIED, port).into(),
-            (Ipv6Addr::UNSPECIFIED, port).into(),
-        ]);
-    }
-    let mut v = rt
-        .resolve(host, port)
-        .await
-        .map_err(|e| context(e, format_args!("resolve {host}:{port}")))?;
-    let mut seen = std::collections::HashSet::new();
-    v.retain(|a| seen.insert(*a));
-    Ok(v)
-}
-
-/// Removes the socket file at `path` if a socket is there (never another
-/// kind of file).
+/// A Unix listener that names its path and removes its socket file when
+/// dropped (asyncio 3.13's `cleanup_socket`).
 #[cfg(unix)]
-fn remove_socket_file(path: &Path) {
-    use std::os::unix::fs::FileTypeExt;
-    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
-        let _ = std::fs::remove_file(path);
-    }
-}
-
-/// A Unix listener that knows its path and removes its socket file when
-/// dropped (asyncio 3.13's `start_unix_server(cleanup_socket=True)`).
-#[cfg(unix)]
-pub(crate) struct UnixPathListener {
-    pub(crate) inner: Box<dyn Listener>,
-    pub(crate) path: PathBuf,
+pub(crate) struct UnixCleanup {
+    inner: Box<dyn crate::rt::Listener>,
+    path: std::path::PathBuf,
 }
 
 #[cfg(unix)]
-impl Listener for UnixPathListener {
-    fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn Transport>>> {
+impl UnixCleanup {
+    pub(crate) fn new(inner: Box<dyn crate::rt::Listener>, path: std::path::PathBuf) -> Self {
+        UnixCleanup { inner, path }
+    }
+}
+
+#[cfg(unix)]
+impl crate::rt::Listener for UnixCleanup {
+    fn poll_accept(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<Box<dyn crate::rt::Transport>>> {
         self.inner.poll_accept(cx)
     }
 
-    fn local_info(&self) -> ExtraInfo {
-        ExtraInfo {
-            local_path: Some(self.path.clone()),
-            ..ExtraInfo::default()
-        }
+    fn local_info(&self) -> crate::rt::ExtraInfo {
+        let mut info = self.inner.local_info();
+        info.local_path = Some(self.path.clone());
+        info
     }
 }
 
 #[cfg(unix)]
-impl Drop for UnixPathListener {
+impl Drop for UnixCleanup {
     fn drop(&mut self) {
-        remove_socket_file(&self.path);
+        use std::os::unix::fs::FileTypeExt;
+        if std::fs::symlink_metadata(&self.path).is_ok_and(|m| m.file_type().is_socket()) {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }

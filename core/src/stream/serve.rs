@@ -1,38 +1,53 @@
-//! `ServerOptions`: asyncio's `start_server` keywords, for every backend.
+//! `start_server` and its options, for every runtime that implements [`Net`].
 
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::path::Path;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use super::net::{bind_tcp, context, listen_addrs, ListenOptions};
+use super::net::{bind_tcp, context, ListenOptions};
 use super::{Family, Server, ServerConfig, StreamReader, StreamWriter};
 use crate::rt::{Listener, Net};
 use crate::{Error, DEFAULT_LIMIT};
 
-/// Options for `start_server`: asyncio's keyword arguments, written once for
-/// every runtime `N` (each backend names it: `weir_tokio::ServerOptions`,
-/// `weir_smol::ServerOptions`, ...).
+/// Options for `start_server`: asyncio's keyword arguments. A backend
+/// names it for its runtime (`weir_tokio::ServerOptions`).
+///
+/// The handler is any `Fn(StreamReader, StreamWriter) -> impl Future`; each
+/// connection runs it as a task of its own.
 ///
 /// # Examples
 ///
 /// ```no_run
-/// # async fn demo<N: weir_core::rt::Net>() -> Result<(), weir_core::Error> {
-/// let server = weir_core::stream::ServerOptions::<N>::new()
-///     .limit(1 << 20)
-///     .backlog(1024)
-///     .reuse_port(true)
-///     .start_serving(false)
-///     .start(|_r, _w| async {}, "127.0.0.1", 0)
-///     .await?;
-/// server.start_serving();
-/// # Ok(()) }
+/// use weir_core::{rt::Net, stream::ServerOptions};
+/// async fn demo<N: Net>() -> Result<(), weir_core::Error> {
+///     let server = ServerOptions::<N>::new()
+///         .limit(1 << 20)
+///         .backlog(1024)
+///         .reuse_port(true)
+///         .start_serving(false)
+///         .start(|_r, _w| async {}, "127.0.0.1", 0)
+///         .await?;
+///     server.start_serving();
+///     Ok(())
+/// }
 /// ```
 pub struct ServerOptions<N> {
     limit: usize,
     listen: ListenOptions,
     start_serving: bool,
-    rt: PhantomData<fn() -> N>,
+    net: PhantomData<fn() -> N>,
+}
+
+impl<N> Clone for ServerOptions<N> {
+    fn clone(&self) -> Self {
+        ServerOptions {
+            limit: self.limit,
+            listen: self.listen.clone(),
+            start_serving: self.start_serving,
+            net: PhantomData,
+        }
+    }
 }
 
 impl<N> fmt::Debug for ServerOptions<N> {
@@ -42,15 +57,6 @@ impl<N> fmt::Debug for ServerOptions<N> {
             .field("listen", &self.listen)
             .field("start_serving", &self.start_serving)
             .finish()
-    }
-}
-
-impl<N> Clone for ServerOptions<N> {
-    fn clone(&self) -> Self {
-        ServerOptions {
-            listen: self.listen.clone(),
-            ..*self
-        }
     }
 }
 
@@ -70,12 +76,12 @@ impl<N: Net> ServerOptions<N> {
     /// let o = weir_core::stream::ServerOptions::<N>::new();
     /// # }
     /// ```
-    pub fn new() -> ServerOptions<N> {
+    pub fn new() -> Self {
         ServerOptions {
             limit: DEFAULT_LIMIT,
             listen: ListenOptions::default(),
             start_serving: true,
-            rt: PhantomData,
+            net: PhantomData,
         }
     }
 
@@ -141,8 +147,7 @@ impl<N: Net> ServerOptions<N> {
     ///
     /// ```no_run
     /// # fn demo<N: weir_core::rt::Net>() {
-    /// use weir_core::stream::{Family, ServerOptions};
-    /// let o = ServerOptions::<N>::new().family(Family::V4);
+    /// let o = weir_core::stream::ServerOptions::<N>::new().family(weir_core::stream::Family::V4);
     /// # }
     /// ```
     pub fn family(mut self, family: Family) -> Self {
@@ -165,18 +170,17 @@ impl<N: Net> ServerOptions<N> {
         self
     }
 
-    /// The runtime, after checking the limit.
-    fn runtime(&self) -> Result<N, Error> {
-        let rt = N::current()?;
+    fn check(&self) -> Result<N, Error> {
+        let net = N::current()?;
         if self.limit == 0 {
             return Err(Error::InvalidLimit);
         }
-        Ok(rt)
+        Ok(net)
     }
 
     fn serve<H, F>(
         &self,
-        rt: &N,
+        net: &N,
         listeners: Vec<Box<dyn Listener>>,
         handler: H,
     ) -> Result<Server, Error>
@@ -188,21 +192,22 @@ impl<N: Net> ServerOptions<N> {
             limit: self.limit,
             start_serving: self.start_serving,
         };
-        Server::new(rt, listeners, Server::handler(handler), config)
+        Server::new(net, listeners, Server::handler(handler), config)
     }
 
     /// Listens on `host:port` and runs `handler(reader, writer)` as a task
-    /// for each client: asyncio's `start_server`.
+    /// for each client (asyncio's `start_server`).
     ///
-    /// `host` may resolve to several addresses (one listener each); an empty
-    /// host listens on every interface (asyncio's `host=None`); port 0 picks
-    /// a free port (see [`Server::local_addrs`]).
+    /// `host` may resolve to several addresses (one listener each); an
+    /// empty host listens on every interface (asyncio's `host=None`); port
+    /// 0 picks a free port (see [`Server::local_addrs`]).
     ///
     /// # Errors
     ///
-    /// A connection error naming what failed: resolving the host, or binding
-    /// an address (for example, a port in use); [`Error::InvalidLimit`] for
-    /// a limit of 0.
+    /// A connection error naming what failed: resolving the host, or
+    /// binding an address (for example, a port in use);
+    /// [`Error::InvalidArgument`] when no address of the family is left;
+    /// [`Error::InvalidLimit`] for a limit of 0.
     ///
     /// # Examples
     ///
@@ -218,17 +223,29 @@ impl<N: Net> ServerOptions<N> {
         H: Fn(StreamReader, StreamWriter) -> F + Send + Sync + 'static,
         F: Future<Output = ()> + Send + 'static,
     {
-        let rt = self.runtime()?;
-        let addrs = listen_addrs(&rt, host, port).await?;
-        let mut listeners = Vec::new();
+        let net = self.check()?;
+        let addrs: Vec<SocketAddr> = if host.is_empty() {
+            vec![
+                (Ipv4Addr::UNSPECIFIED, port).into(),
+                (Ipv6Addr::UNSPECIFIED, port).into(),
+            ]
+        } else {
+            let mut v = net
+                .resolve(host, port)
+                .await
+                .map_err(|e| context(e, format_args!("resolve {host}:{port}")))?;
+            v.dedup();
+            v
+        };
+        let mut listeners: Vec<Box<dyn Listener>> = Vec::new();
         for l in bind_tcp(&addrs, &self.listen)? {
             let addr = l.local_addr().ok();
-            let l = rt
-                .adopt_tcp_listener(l)
+            let l = net
+                .tcp_listener(l)
                 .map_err(|e| context(e, format_args!("listen on {addr:?}")))?;
             listeners.push(l);
         }
-        self.serve(&rt, listeners, handler)
+        self.serve(&net, listeners, handler)
     }
 
     /// Serves on an already-bound listener (asyncio's `start_server(sock=...)`).
@@ -255,22 +272,24 @@ impl<N: Net> ServerOptions<N> {
         H: Fn(StreamReader, StreamWriter) -> F + Send + Sync + 'static,
         F: Future<Output = ()> + Send + 'static,
     {
-        let rt = self.runtime()?;
-        let l = listener
+        let net = self.check()?;
+        listener
             .set_nonblocking(true)
-            .and_then(|()| rt.adopt_tcp_listener(listener))
             .map_err(|e| context(e, "adopt listener"))?;
-        self.serve(&rt, vec![l], handler)
+        let l = net
+            .tcp_listener(listener)
+            .map_err(|e| context(e, "adopt listener"))?;
+        self.serve(&net, vec![l], handler)
     }
 
-    /// Binds the Unix socket `path` and starts the server: asyncio's
-    /// `start_unix_server`. The socket file is removed when the server is
-    /// dropped; a stale socket file in the way is replaced.
+    /// Listens on the Unix socket `path` (asyncio's `start_unix_server`).
+    /// A stale socket file there is replaced; the file is removed when the
+    /// server closes.
     ///
     /// # Errors
     ///
-    /// A connection error naming the path (for example, another file in the
-    /// way); [`Error::InvalidLimit`] for a limit of 0.
+    /// A connection error naming the path (for example, another file in
+    /// the way); [`Error::InvalidLimit`] for a limit of 0.
     ///
     /// # Examples
     ///
@@ -285,22 +304,19 @@ impl<N: Net> ServerOptions<N> {
     pub async fn start_unix<H, F>(
         &self,
         handler: H,
-        path: impl AsRef<Path>,
+        path: impl AsRef<std::path::Path>,
     ) -> Result<Server, Error>
     where
         H: Fn(StreamReader, StreamWriter) -> F + Send + Sync + 'static,
         F: Future<Output = ()> + Send + 'static,
     {
-        let rt = self.runtime()?;
+        let net = self.check()?;
         let path = path.as_ref();
         let l = super::net::bind_unix(path, self.listen.backlog)?;
-        let inner = rt
-            .adopt_unix_listener(l)
+        let l = net
+            .unix_listener(l)
             .map_err(|e| context(e, format_args!("listen on unix {}", path.display())))?;
-        let l = super::net::UnixPathListener {
-            inner,
-            path: path.to_path_buf(),
-        };
-        self.serve(&rt, vec![Box::new(l)], handler)
+        let l = super::net::UnixCleanup::new(l, path.to_path_buf());
+        self.serve(&net, vec![Box::new(l)], handler)
     }
 }

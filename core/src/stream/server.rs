@@ -1,16 +1,15 @@
 //! `Server`: asyncio's `Server`, over any [`Listener`], written once.
 
-use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use super::contain::{log_panic, Contained};
 use super::shared::{lock, register, wake_all, Shared};
 use super::{StreamReader, StreamWriter};
 use crate::rt::{BoxFuture, DynRuntime, ExtraInfo, Listener, Runtime, Transport};
@@ -265,6 +264,8 @@ impl Server {
     }
 
     /// Serves until the server is closed (asyncio's `serve_forever`).
+    /// Dropping the future before then closes the server, as cancelling
+    /// asyncio's `serve_forever` does.
     ///
     /// # Errors
     ///
@@ -284,8 +285,16 @@ impl Server {
             ));
         }
         self.start_serving();
+        /// Closes the server if `serve_forever` is cancelled.
+        struct CloseOnDrop<'a>(&'a Server);
+        impl Drop for CloseOnDrop<'_> {
+            fn drop(&mut self) {
+                self.0.close();
+            }
+        }
+        let guard = CloseOnDrop(self);
         std::future::poll_fn(|cx| {
-            let mut st = lock(&self.inner.state);
+            let mut st = lock(&guard.0.inner.state);
             if st.closed {
                 return Poll::Ready(Ok(()));
             }
@@ -488,6 +497,16 @@ impl Inner {
                 self.spawn_connection(t);
             }
             if let Some((e, info)) = failed {
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionAborted
+                        | io::ErrorKind::ConnectionReset
+                        | io::ErrorKind::Interrupted
+                ) {
+                    // The client gave up before we accepted: nothing to wait for.
+                    tracing::debug!("accept: {e}");
+                    continue;
+                }
                 tracing::warn!(
                     "accept failed on {:?}: {e}; retrying in {ACCEPT_BACKOFF:?}",
                     info.local_addr
@@ -551,45 +570,5 @@ impl Inner {
             }
         };
         wake_all(wakers);
-    }
-}
-
-fn log_panic(peer: &ExtraInfo, p: &(dyn Any + Send)) {
-    let msg = p
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a non-string panic".into());
-    tracing::error!(
-        "connection handler for {:?} panicked: {msg}; the connection was closed",
-        peer.peer_addr
-    );
-}
-
-/// A handler's future with its panics contained and logged.
-struct Contained {
-    fut: Option<BoxFuture>,
-    peer: ExtraInfo,
-}
-
-impl Future for Contained {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(fut) = self.fut.as_mut() else {
-            return Poll::Ready(());
-        };
-        match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
-            Ok(p) => p,
-            Err(p) => {
-                log_panic(&self.peer, &*p);
-                let fut = self.fut.take();
-                // Dropping the future closes its reader and writer.
-                if catch_unwind(AssertUnwindSafe(move || drop(fut))).is_err() {
-                    tracing::error!("a connection handler panicked while being dropped");
-                }
-                Poll::Ready(())
-            }
-        }
     }
 }

@@ -74,6 +74,9 @@ pub(crate) struct WriteState {
     pub(crate) reader_alive: bool,
     /// Called once when the connection closes (the server's registry).
     pub(crate) on_closed: Option<Box<dyn FnOnce() + Send>>,
+    /// Bytes went to the transport since its last `poll_flush` (a TLS
+    /// stream may hold them until flushed).
+    pub(crate) unflushed: bool,
 }
 
 pub(crate) struct Shared {
@@ -113,6 +116,7 @@ impl Shared {
                 handles,
                 reader_alive: true,
                 on_closed: None,
+                unflushed: false,
             }),
             transport: Mutex::new(slot),
             info,
@@ -183,10 +187,17 @@ impl Shared {
             }
             let mut budget = BUDGET;
             loop {
-                match op(&mut st.rb) {
-                    Ok(Step::Ready(b)) => break Poll::Ready(Ok(b)),
-                    Err(e) => break Poll::Ready(Err(e)),
-                    Ok(Step::NeedData) => {}
+                let done = match op(&mut st.rb) {
+                    Ok(Step::NeedData) => None,
+                    Ok(Step::Ready(b)) => Some(Ok(b)),
+                    Err(e) => Some(Err(e)),
+                };
+                if let Some(r) = done {
+                    if *acquired {
+                        st.reading = false;
+                        *acquired = false;
+                    }
+                    break Poll::Ready(r);
                 }
                 if !*acquired {
                     st.reading = true;
@@ -212,10 +223,6 @@ impl Shared {
                 }
             }
         };
-        if result.is_ready() && *acquired {
-            lock(&self.read).reading = false;
-            *acquired = false;
-        }
         if let Some(e) = lost {
             self.lose(e);
         }
@@ -301,6 +308,7 @@ impl Shared {
                         return Poll::Ready(());
                     }
                     Poll::Ready(Ok(n)) => {
+                        w.unflushed = true;
                         if let Err(e) = w.wb.advance(n) {
                             drop(w);
                             self.lose(Error::connection(io::Error::other(format!(
@@ -325,6 +333,25 @@ impl Shared {
                     Poll::Pending => {
                         store(&mut w.flusher, cx);
                         return Poll::Pending;
+                    }
+                }
+            }
+            if w.unflushed {
+                let res = match &mut *lock(&self.transport) {
+                    Slot::Open(t) => t.poll_flush(cx),
+                    _ => Poll::Ready(Ok(())),
+                };
+                match res {
+                    Poll::Pending => {
+                        store(&mut w.flusher, cx);
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(Ok(())) => w.unflushed = false,
+                    Poll::Ready(Err(e)) => {
+                        drop(w);
+                        self.lose(Error::connection(e));
+                        self.finish_close();
+                        return Poll::Ready(());
                     }
                 }
             }

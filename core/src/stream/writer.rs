@@ -180,10 +180,7 @@ impl StreamWriter {
     /// # Ok(()) }
     /// ```
     pub fn drain(&self) -> Drain<'_> {
-        Drain {
-            writer: self,
-            waited: false,
-        }
+        Drain { writer: self }
     }
 
     /// Shuts down the write direction once queued bytes are sent
@@ -483,28 +480,23 @@ impl StreamWriter {
 #[derive(Debug)]
 pub struct Drain<'a> {
     writer: &'a StreamWriter,
-    /// Set once this drain waited: a waiter released by the resume
-    /// succeeds even if another task closes the writer before it runs.
-    waited: bool,
 }
 
 impl Future for Drain<'_> {
     type Output = Result<(), Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        let mut w = lock(&this.writer.shared.write);
+        let mut w = lock(&self.writer.shared.write);
         if let Some(e) = &w.error {
             return Poll::Ready(Err(e.clone()));
-        }
-        if !w.wb.is_paused() && (this.waited || !w.closed) {
-            return Poll::Ready(Ok(()));
         }
         if w.closed {
             return Poll::Ready(Err(Error::WriterClosed));
         }
+        if !w.wb.is_paused() {
+            return Poll::Ready(Ok(()));
+        }
         register(&mut w.drainers, cx);
-        this.waited = true;
         Poll::Pending
     }
 }

@@ -1,38 +1,32 @@
-//! `ConnectOptions`: asyncio's `open_connection` keywords, for every backend.
+//! `open_connection` and its options, for every runtime that implements [`Net`].
 
 use std::fmt;
 use std::marker::PhantomData;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 
 use super::net::context;
 use super::{connect, connect_happy, Family, StreamReader, StreamWriter};
-use crate::rt::Net;
+use crate::rt::{Net, Transport};
 use crate::{Error, DEFAULT_LIMIT};
 
-/// Options for `open_connection`: asyncio's keyword arguments, written once
-/// for every runtime `N` (each backend names it: `weir_tokio::ConnectOptions`,
-/// `weir_smol::ConnectOptions`, ...).
-///
-/// Build with [`new`](Self::new), set options, then call
-/// [`connect`](Self::connect), [`connect_addrs`](Self::connect_addrs),
-/// [`connect_unix`](Self::connect_unix), [`sock`](Self::sock) or
-/// [`unix_sock`](Self::unix_sock).
+/// Options for `open_connection`: asyncio's keyword arguments. A backend
+/// names it for its runtime (`weir_tokio::ConnectOptions`).
 ///
 /// # Examples
 ///
 /// ```no_run
-/// # async fn demo<N: weir_core::rt::Net>() -> Result<(), weir_core::Error> {
 /// use std::time::Duration;
-/// use weir_core::stream::{ConnectOptions, Family};
-/// let (r, w) = ConnectOptions::<N>::new()
-///     .limit(1 << 20)
-///     .family(Family::V4)
-///     .happy_eyeballs_delay(Duration::from_millis(250))
-///     .connect("localhost", 8888)
-///     .await?;
-/// # Ok(()) }
+/// use weir_core::{rt::Net, stream::{ConnectOptions, Family}};
+/// async fn demo<N: Net>() -> Result<(), weir_core::Error> {
+///     let (r, w) = ConnectOptions::<N>::new()
+///         .limit(1 << 20)
+///         .family(Family::V4)
+///         .happy_eyeballs_delay(Duration::from_millis(250))
+///         .connect("localhost", 8888)
+///         .await?;
+///     Ok(())
+/// }
 /// ```
 pub struct ConnectOptions<N> {
     limit: usize,
@@ -40,7 +34,13 @@ pub struct ConnectOptions<N> {
     family: Family,
     delay: Option<Duration>,
     interleave: Option<usize>,
-    rt: PhantomData<fn() -> N>,
+    net: PhantomData<fn() -> N>,
+}
+
+impl<N> Clone for ConnectOptions<N> {
+    fn clone(&self) -> Self {
+        ConnectOptions { ..*self }
+    }
 }
 
 impl<N> fmt::Debug for ConnectOptions<N> {
@@ -52,12 +52,6 @@ impl<N> fmt::Debug for ConnectOptions<N> {
             .field("happy_eyeballs_delay", &self.delay)
             .field("interleave", &self.interleave)
             .finish()
-    }
-}
-
-impl<N> Clone for ConnectOptions<N> {
-    fn clone(&self) -> Self {
-        ConnectOptions { ..*self }
     }
 }
 
@@ -77,18 +71,18 @@ impl<N: Net> ConnectOptions<N> {
     /// let o = weir_core::stream::ConnectOptions::<N>::new();
     /// # }
     /// ```
-    pub fn new() -> ConnectOptions<N> {
+    pub fn new() -> Self {
         ConnectOptions {
             limit: DEFAULT_LIMIT,
             local_addr: None,
             family: Family::Any,
             delay: None,
             interleave: None,
-            rt: PhantomData,
+            net: PhantomData,
         }
     }
 
-    /// The reader's limit (asyncio's `limit`); 0 is refused at connect time.
+    /// The reader's limit (asyncio's `limit`); 0 is refused when connecting.
     ///
     /// # Examples
     ///
@@ -108,8 +102,7 @@ impl<N: Net> ConnectOptions<N> {
     ///
     /// ```no_run
     /// # fn demo<N: weir_core::rt::Net>() {
-    /// let o = weir_core::stream::ConnectOptions::<N>::new()
-    ///     .local_addr("127.0.0.1:0".parse().unwrap());
+    /// let o = weir_core::stream::ConnectOptions::<N>::new().local_addr("127.0.0.1:0".parse().unwrap());
     /// # }
     /// ```
     pub fn local_addr(mut self, addr: SocketAddr) -> Self {
@@ -123,8 +116,7 @@ impl<N: Net> ConnectOptions<N> {
     ///
     /// ```no_run
     /// # fn demo<N: weir_core::rt::Net>() {
-    /// use weir_core::stream::{ConnectOptions, Family};
-    /// let o = ConnectOptions::<N>::new().family(Family::V6);
+    /// let o = weir_core::stream::ConnectOptions::<N>::new().family(weir_core::stream::Family::V6);
     /// # }
     /// ```
     pub fn family(mut self, family: Family) -> Self {
@@ -133,7 +125,7 @@ impl<N: Net> ConnectOptions<N> {
     }
 
     /// Races the addresses (RFC 8305), starting the next attempt after
-    /// `delay` (asyncio's `happy_eyeballs_delay`; 250 ms is the RFC's).
+    /// `delay` (asyncio's `happy_eyeballs_delay`; the RFC suggests 250 ms).
     ///
     /// # Examples
     ///
@@ -163,23 +155,24 @@ impl<N: Net> ConnectOptions<N> {
         self
     }
 
-    /// The runtime, after checking the limit.
-    fn start(&self) -> Result<N, Error> {
-        let rt = N::current()?;
+    fn check(&self) -> Result<N, Error> {
+        let net = N::current()?;
         if self.limit == 0 {
             return Err(Error::InvalidLimit);
         }
-        Ok(rt)
+        Ok(net)
     }
 
-    /// Resolves `host` and connects to `port`: asyncio's
-    /// `open_connection(host, port)`. Every address the host resolves to is
-    /// tried (raced, with [`happy_eyeballs_delay`](Self::happy_eyeballs_delay)).
+    fn open(&self, net: &N, t: Box<dyn Transport>) -> Result<(StreamReader, StreamWriter), Error> {
+        connect(net, t, self.limit)
+    }
+
+    /// Resolves `host` and connects to `port` (asyncio's `open_connection`).
     ///
     /// # Errors
     ///
     /// A connection error naming what failed: resolving the host, or each
-    /// address and why it refused; [`Error::InvalidLimit`] for a limit of 0.
+    /// address and why it failed; [`Error::InvalidLimit`] for a limit of 0.
     ///
     /// # Examples
     ///
@@ -193,8 +186,8 @@ impl<N: Net> ConnectOptions<N> {
         host: &str,
         port: u16,
     ) -> Result<(StreamReader, StreamWriter), Error> {
-        let rt = self.start()?;
-        let addrs: Vec<SocketAddr> = rt
+        let net = self.check()?;
+        let addrs: Vec<SocketAddr> = net
             .resolve(host, port)
             .await
             .map_err(|e| context(e, format_args!("resolve {host}:{port}")))?
@@ -207,7 +200,8 @@ impl<N: Net> ConnectOptions<N> {
                 format_args!("resolve {host}:{port}: no address of the requested family"),
             ));
         }
-        self.race(rt, addrs).await
+        let t = self.race(&net, addrs).await?;
+        self.open(&net, t)
     }
 
     /// Connects to one of `addrs` (already resolved), racing them when a
@@ -234,25 +228,22 @@ impl<N: Net> ConnectOptions<N> {
         &self,
         addrs: &[SocketAddr],
     ) -> Result<(StreamReader, StreamWriter), Error> {
-        let rt = self.start()?;
+        let net = self.check()?;
         let addrs = addrs
             .iter()
             .copied()
             .filter(|a| self.family.matches(a))
             .collect();
-        self.race(rt, addrs).await
+        let t = self.race(&net, addrs).await?;
+        self.open(&net, t)
     }
 
-    async fn race(
-        &self,
-        rt: N,
-        addrs: Vec<SocketAddr>,
-    ) -> Result<(StreamReader, StreamWriter), Error> {
+    async fn race(&self, net: &N, addrs: Vec<SocketAddr>) -> Result<Box<dyn Transport>, Error> {
         let local = self.local_addr;
-        let net = rt.clone();
-        let one = move |addr: SocketAddr| net.connect_tcp(addr, local);
-        let t = connect_happy(&rt, addrs, self.delay, self.interleave, one).await?;
-        connect(&rt, t, self.limit)
+        connect_happy(net, addrs, self.delay, self.interleave, |addr| {
+            net.connect_tcp(addr, local)
+        })
+        .await
     }
 
     /// Wraps an already-connected socket (asyncio's `open_connection(sock=...)`).
@@ -271,12 +262,13 @@ impl<N: Net> ConnectOptions<N> {
     /// # Ok(()) }
     /// ```
     pub fn sock(&self, sock: std::net::TcpStream) -> Result<(StreamReader, StreamWriter), Error> {
-        let rt = self.start()?;
-        let t = sock
-            .set_nonblocking(true)
-            .and_then(|()| rt.adopt_tcp(sock))
+        let net = self.check()?;
+        sock.set_nonblocking(true)
             .map_err(|e| context(e, "adopt socket"))?;
-        connect(&rt, t, self.limit)
+        let t = net
+            .tcp_stream(sock)
+            .map_err(|e| context(e, "adopt socket"))?;
+        self.open(&net, t)
     }
 
     /// Wraps an already-connected Unix socket, for example one end of
@@ -289,12 +281,9 @@ impl<N: Net> ConnectOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # async fn demo<N: weir_core::rt::Net>() -> Result<(), weir_core::Error> {
-    /// use std::io::Write;
-    /// let (rsock, mut wsock) = std::os::unix::net::UnixStream::pair().unwrap();
-    /// let (reader, writer) = weir_core::stream::ConnectOptions::<N>::new().unix_sock(rsock)?;
-    /// wsock.write_all(b"abc").unwrap();
-    /// assert_eq!(reader.read(100).await?, &b"abc"[..]);
+    /// # fn demo<N: weir_core::rt::Net>() -> Result<(), weir_core::Error> {
+    /// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+    /// let (r, w) = weir_core::stream::ConnectOptions::<N>::new().unix_sock(a)?;
     /// # Ok(()) }
     /// ```
     #[cfg(unix)]
@@ -302,12 +291,13 @@ impl<N: Net> ConnectOptions<N> {
         &self,
         sock: std::os::unix::net::UnixStream,
     ) -> Result<(StreamReader, StreamWriter), Error> {
-        let rt = self.start()?;
-        let t = sock
-            .set_nonblocking(true)
-            .and_then(|()| rt.adopt_unix(sock))
+        let net = self.check()?;
+        sock.set_nonblocking(true)
             .map_err(|e| context(e, "adopt unix socket"))?;
-        connect(&rt, t, self.limit)
+        let t = net
+            .unix_stream(sock)
+            .map_err(|e| context(e, "adopt unix socket"))?;
+        self.open(&net, t)
     }
 
     /// Connects to the Unix socket at `path` (asyncio's `open_unix_connection`).
@@ -321,23 +311,20 @@ impl<N: Net> ConnectOptions<N> {
     ///
     /// ```no_run
     /// # async fn demo<N: weir_core::rt::Net>() -> Result<(), weir_core::Error> {
-    /// let (r, w) = weir_core::stream::ConnectOptions::<N>::new()
-    ///     .limit(1024)
-    ///     .connect_unix("/tmp/s.sock")
-    ///     .await?;
+    /// let (r, w) = weir_core::stream::ConnectOptions::<N>::new().connect_unix("/tmp/s.sock").await?;
     /// # Ok(()) }
     /// ```
     #[cfg(unix)]
     pub async fn connect_unix(
         &self,
-        path: impl AsRef<Path>,
+        path: impl AsRef<std::path::Path>,
     ) -> Result<(StreamReader, StreamWriter), Error> {
-        let rt = self.start()?;
+        let net = self.check()?;
         let path = path.as_ref();
-        let t = rt
-            .connect_unix(path.to_path_buf())
+        let t = net
+            .connect_unix(path)
             .await
             .map_err(|e| context(e, format_args!("connect unix {}", path.display())))?;
-        connect(&rt, t, self.limit)
+        self.open(&net, t)
     }
 }
