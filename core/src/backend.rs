@@ -16,9 +16,28 @@
 ///
 /// # Examples
 ///
-/// ```ignore
-/// // in backend-smol/src/lib.rs
-/// weir_core::backend_api!(SmolRuntime, "weir_smol");
+/// A backend on async-io that runs each task on a thread of its own
+/// (weir-smol is the same with `smol::spawn`):
+///
+#[cfg_attr(all(feature = "async-io", unix), doc = "```")]
+#[cfg_attr(not(all(feature = "async-io", unix)), doc = "```text")]
+/// mod threads_backend {
+///     #[derive(Clone, Debug, Default)]
+///     pub struct Threads;
+///     impl weir_core::async_io::Spawn for Threads {
+///         fn spawn(&self, fut: weir_core::rt::BoxFuture) {
+///             std::thread::spawn(move || async_io::block_on(fut));
+///         }
+///     }
+///     weir_core::backend_api!(weir_core::async_io::AsyncIo<Threads>, "threads_backend");
+/// }
+/// let server = async_io::block_on(threads_backend::start_server(
+///     |_reader, writer| async move { writer.close() },
+///     "127.0.0.1",
+///     0,
+/// ))?;
+/// assert_ne!(server.local_addrs()[0].port(), 0);
+/// # Ok::<(), weir_core::Error>(())
 /// ```
 #[macro_export]
 macro_rules! backend_api {

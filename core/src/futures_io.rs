@@ -9,7 +9,7 @@
 //!   `futures_io::AsyncWrite`, for `futures::io::copy`, codecs and
 //!   `futures-lite`'s extension traits.
 //!
-//! With feature `async-io`, [`crate::async_io`] adds the sockets smol and
+//! With feature `async-io`, `weir_core::async_io` adds the sockets smol and
 //! async-std share.
 //!
 //! # Examples
