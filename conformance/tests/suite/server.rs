@@ -544,3 +544,39 @@ e2e! {
         assert!(e.to_string().contains("family"), "{e}");
     }
 }
+
+e2e! {
+    async fn names_resolve_and_unix_sockets_are_adopted() {
+        // A name goes through the runtime's resolver, for servers and clients.
+        let server = backend::ServerOptions::new()
+            .family(backend::Family::V4)
+            .start(echo, "localhost", 0)
+            .await
+            .unwrap();
+        let addr = server.local_addrs()[0];
+        assert!(addr.ip().is_loopback(), "{addr}");
+        let (r, w) = backend::ConnectOptions::new()
+            .family(backend::Family::V4)
+            .connect("localhost", addr.port())
+            .await
+            .unwrap();
+        w.write(b"by name\n").unwrap();
+        assert_eq!(soon(r.read_line()).await.unwrap(), &b"by name\n"[..]);
+        // One end of a Unix socket pair, adopted (asyncio's `sock=`).
+        let (ours, mut theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (r, w) = backend::ConnectOptions::new().unix_sock(ours).unwrap();
+        theirs.write_all(b"adopted\n").unwrap();
+        assert_eq!(soon(r.read_line()).await.unwrap(), &b"adopted\n"[..]);
+        w.write(b"back\n").unwrap();
+        w.write_eof().unwrap();
+        let got = soon(in_thread(move || {
+            let mut got = Vec::new();
+            theirs.read_to_end(&mut got).unwrap();
+            got
+        }))
+        .await;
+        assert_eq!(got, b"back\n", "then EOF: write_eof half-closes");
+        w.close();
+        soon(w.wait_closed()).await.unwrap();
+    }
+}
