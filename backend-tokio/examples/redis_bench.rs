@@ -15,7 +15,8 @@
 //! replies, send the next. A third contender, bare tokio sockets counting
 //! reply bytes without parsing them, is the ceiling for any tokio client
 //! and separates weir's cost from the runtime's. Rounds alternate the
-//! three; the medians are reported.
+//! three; the medians are reported, and each client's CPU time per
+//! request (less disturbed than wall time on a busy machine).
 
 #[path = "support/resp.rs"]
 mod resp;
@@ -183,6 +184,33 @@ async fn plain_tokio(
     Ok(requests as f64 / start.elapsed().as_secs_f64())
 }
 
+/// CPU time used so far, in seconds: this process's own and that of its
+/// waited-for children (so `redis-benchmark` once it has exited; the
+/// redis-server is not waited for until the end). From `/proc/self/stat`,
+/// in USER_HZ ticks (10 ms); `None` where there is no procfs.
+fn cpu_seconds() -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<f64> = after
+        .split_whitespace()
+        .skip(11)
+        .take(4)
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    let tick = 100.0; // USER_HZ: what /proc counts in, 100 on Linux
+    (f.len() == 4).then(|| ((f[0] + f[1]) / tick, (f[2] + f[3]) / tick))
+}
+
+/// Runs `f`, returning its result and the CPU seconds it cost (own, children).
+async fn with_cpu<T>(f: impl std::future::Future<Output = T>) -> (T, Option<(f64, f64)>) {
+    let before = cpu_seconds();
+    let out = f.await;
+    let cost = before
+        .zip(cpu_seconds())
+        .map(|(b, a)| (a.0 - b.0, a.1 - b.1));
+    (out, cost)
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -237,10 +265,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let (mut theirs, mut ours, mut bare) = (Vec::new(), Vec::new(), Vec::new());
+    // CPU seconds of each contender over all rounds: redis-benchmark's as a
+    // child, weir's and bare tokio's as this process.
+    let mut cpu = Some([0.0f64; 3]);
     for round in 1..=rounds {
-        let t = redis_benchmark(&cmd)?;
-        let w = weir(port, requests, pipeline, clients).await?;
-        let p = plain_tokio(port, requests, pipeline, clients).await?;
+        let (t, ct) = with_cpu(async { redis_benchmark(&cmd) }).await;
+        let (w, cw) = with_cpu(weir(port, requests, pipeline, clients)).await;
+        let (p, cp) = with_cpu(plain_tokio(port, requests, pipeline, clients)).await;
+        let (t, w, p) = (t?, w?, p?);
+        cpu = match (cpu, ct, cw, cp) {
+            (Some(c), Some(ct), Some(cw), Some(cp)) => {
+                Some([c[0] + ct.1, c[1] + cw.0, c[2] + cp.0])
+            }
+            _ => None,
+        };
         println!(
             "round {round}: redis-benchmark {t:>9.0} req/s   weir {w:>9.0} req/s   bare tokio {p:>9.0} req/s   weir/redis-benchmark {:.2}",
             w / t
@@ -255,5 +293,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         w / t,
         w / p
     );
+    if let Some([ct, cw, cp]) = cpu {
+        let per = |s: f64| s * 1e6 / (requests * rounds) as f64;
+        println!(
+            "client CPU per request (user+sys, 10 ms ticks): redis-benchmark {:.2} us   weir {:.2} us   bare tokio {:.2} us",
+            per(ct),
+            per(cw),
+            per(cp)
+        );
+    }
     Ok(())
 }
