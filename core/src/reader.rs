@@ -537,13 +537,15 @@ impl ReadBuffer {
                 return Ok(Step::Ready(data));
             }
             offset = (buflen + 1).saturating_sub(max);
-            self.scan = Some((seps.id(), offset));
             if offset > self.limit {
+                // Not cached: asked again with nothing new, CPython (which
+                // starts each call at offset 0) raises the same error again.
                 return Err(Error::LimitOverrun(LimitOverrunError {
                     consumed: offset,
                     separator_found: false,
                 }));
             }
+            self.scan = Some((seps.id(), offset));
         }
         if self.eof {
             let partial = self.take(self.filled);
