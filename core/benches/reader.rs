@@ -1,1 +1,2 @@
+//! Reader benchmarks: placeholder until the benches land.
 fn main() {}

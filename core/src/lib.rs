@@ -44,13 +44,17 @@
 //! time and without sockets; CPython's own `asyncio.StreamReader` checks them
 //! scenario by scenario (`weir-conformance`). Each runtime only moves bytes.
 
+pub mod blocking;
 pub mod error;
+pub mod eyeballs;
 pub mod reader;
 pub mod separator;
+pub mod writer;
 
 pub use error::{Error, IncompleteReadError, LimitOverrunError};
 pub use reader::{ReadBuffer, DEFAULT_LIMIT};
 pub use separator::Separators;
+pub use writer::{Watermarks, WriteBuffer, DEFAULT_HIGH};
 
 /// The outcome of a non-blocking read: a value, or "feed more data and ask again".
 ///

@@ -16,7 +16,7 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 #[derive(Clone)]
 enum Sep {
     Byte(u8),
-    Bytes(memmem::Finder<'static>),
+    Bytes(Box<memmem::Finder<'static>>),
 }
 
 impl Sep {
@@ -24,7 +24,7 @@ impl Sep {
         if s.len() == 1 {
             Sep::Byte(s[0])
         } else {
-            Sep::Bytes(memmem::Finder::new(s).into_owned())
+            Sep::Bytes(Box::new(memmem::Finder::new(s).into_owned()))
         }
     }
 

@@ -1,0 +1,675 @@
+//! `WriteBuffer`: asyncio's transport write buffer as a sans-IO state machine.
+//!
+//! # Call order
+//!
+//! 1. **Inputs from the program**: [`write`](WriteBuffer::write),
+//!    [`write_bytes`](WriteBuffer::write_bytes), [`write_lines`](WriteBuffer::write_lines),
+//!    [`write_eof`](WriteBuffer::write_eof), [`close`](WriteBuffer::close),
+//!    [`set_write_buffer_limits`](WriteBuffer::set_write_buffer_limits).
+//! 2. **Output to the socket**: [`next_chunks`](WriteBuffer::next_chunks) fills
+//!    `IoSlice`s for one vectored write; [`advance`](WriteBuffer::advance)
+//!    records how many bytes the socket took. When
+//!    [`wants_shutdown`](WriteBuffer::wants_shutdown) turns true, shut the
+//!    write side and call [`mark_shutdown`](WriteBuffer::mark_shutdown).
+//! 3. **Flow control**: [`is_paused`](WriteBuffer::is_paused) is true from the
+//!    moment the buffer goes above the high watermark until it drains to the
+//!    low one; `drain` waits while it is true.
+
+use std::collections::VecDeque;
+use std::io::IoSlice;
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::Error;
+
+/// asyncio's default high watermark: 64 KiB.
+pub const DEFAULT_HIGH: usize = 64 * 1024;
+
+/// Writes up to this size are copied into one contiguous tail, so many small
+/// writes go out as one `IoSlice`.
+const COALESCE_MAX: usize = 16 * 1024;
+
+/// `write_bytes` below this size is copied too: a copy is cheaper than an iovec.
+const COPY_BELOW: usize = 512;
+
+/// When the buffer empties with a tail larger than this, its memory is given back.
+const SHRINK_ABOVE: usize = 64 * 1024;
+
+/// High and low watermarks, with CPython's defaults and rule (high ≥ low ≥ 0).
+///
+/// # Examples
+///
+/// ```
+/// use weir_core::Watermarks;
+/// let w = Watermarks::new(None, None)?;
+/// assert_eq!((w.high(), w.low()), (65536, 16384));
+/// let w = Watermarks::new(None, Some(100))?; // high = 4 * low
+/// assert_eq!((w.high(), w.low()), (400, 100));
+/// assert!(Watermarks::new(Some(10), Some(20)).is_err());
+/// # Ok::<(), weir_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Watermarks {
+    high: usize,
+    low: usize,
+}
+
+impl Default for Watermarks {
+    fn default() -> Self {
+        Watermarks {
+            high: DEFAULT_HIGH,
+            low: DEFAULT_HIGH / 4,
+        }
+    }
+}
+
+impl Watermarks {
+    /// CPython's `set_write_buffer_limits(high=None, low=None)` rules: with
+    /// neither, 64 KiB and 16 KiB; with only `low`, high = 4 × low; with only
+    /// `high`, low = high / 4.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidWatermarks`] unless high ≥ low.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let w = weir_core::Watermarks::new(Some(1000), None)?;
+    /// assert_eq!(w.low(), 250);
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn new(high: Option<usize>, low: Option<usize>) -> Result<Self, Error> {
+        let high = match (high, low) {
+            (Some(h), _) => h,
+            (None, None) => DEFAULT_HIGH,
+            (None, Some(l)) => l.checked_mul(4).ok_or(Error::InvalidWatermarks {
+                high: usize::MAX,
+                low: l,
+            })?,
+        };
+        let low = low.unwrap_or(high / 4);
+        if high < low {
+            return Err(Error::InvalidWatermarks { high, low });
+        }
+        Ok(Watermarks { high, low })
+    }
+
+    /// The high watermark: above it, writing pauses.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(weir_core::Watermarks::default().high(), 65536);
+    /// ```
+    pub fn high(&self) -> usize {
+        self.high
+    }
+
+    /// The low watermark: at or below it, writing resumes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(weir_core::Watermarks::default().low(), 16384);
+    /// ```
+    pub fn low(&self) -> usize {
+        self.low
+    }
+}
+
+/// Bytes queued for a socket, with asyncio's flow control and EOF/close states.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::IoSlice;
+/// use weir_core::WriteBuffer;
+/// let mut wb = WriteBuffer::new();
+/// wb.write(b"PING\r\n")?;
+/// wb.write(b"PING\r\n")?;
+/// let mut iov = [IoSlice::new(&[]); 8];
+/// let n = wb.next_chunks(&mut iov);
+/// let sent: usize = iov[..n].iter().map(|s| s.len()).sum();
+/// assert_eq!((n, sent), (1, 12)); // small writes coalesce into one slice
+/// wb.advance(sent)?;
+/// assert!(wb.is_empty());
+/// # Ok::<(), weir_core::Error>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct WriteBuffer {
+    /// Frozen chunks, in order, ahead of `tail`.
+    chunks: VecDeque<Bytes>,
+    /// Small writes appended contiguously; goes out after `chunks`.
+    tail: BytesMut,
+    len: usize,
+    marks: Watermarks,
+    paused: bool,
+    eof: bool,
+    closing: bool,
+    shut_down: bool,
+}
+
+impl WriteBuffer {
+    /// An empty buffer with the default watermarks (64 KiB / 16 KiB).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(weir_core::WriteBuffer::new().write_buffer_limits(), (16384, 65536));
+    /// ```
+    pub fn new() -> Self {
+        WriteBuffer::default()
+    }
+
+    // ----- inputs --------------------------------------------------------
+
+    /// Queues a copy of `data` (asyncio's `write`). Empty data does nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WriterClosed`] after [`close`](Self::close);
+    /// [`Error::WriteAfterEof`] after [`write_eof`](Self::write_eof).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut wb = weir_core::WriteBuffer::new();
+    /// wb.write(b"hello")?;
+    /// assert_eq!(wb.len(), 5);
+    /// wb.close();
+    /// assert!(wb.write(b"late").is_err());
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn write(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.check_open()?;
+        self.push_slice(data);
+        self.maybe_pause();
+        Ok(())
+    }
+
+    /// Queues `data` without copying it when it is large.
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](Self::write).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut wb = weir_core::WriteBuffer::new();
+    /// wb.write_bytes(bytes::Bytes::from(vec![0u8; 100_000]))?;
+    /// assert!(wb.is_paused());
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn write_bytes(&mut self, data: Bytes) -> Result<(), Error> {
+        self.check_open()?;
+        self.push_bytes(data);
+        self.maybe_pause();
+        Ok(())
+    }
+
+    /// Queues every item as one write (asyncio's `writelines`); the
+    /// watermarks apply to the whole, unlike CPython before gh-127655.
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](Self::write); nothing is queued on error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut wb = weir_core::WriteBuffer::new();
+    /// wb.write_lines([&b"a\n"[..], b"b\n"])?;
+    /// assert_eq!(wb.len(), 4);
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn write_lines<I, B>(&mut self, lines: I) -> Result<(), Error>
+    where
+        I: IntoIterator<Item = B>,
+        B: AsRef<[u8]>,
+    {
+        self.check_open()?;
+        for line in lines {
+            self.push_slice(line.as_ref());
+        }
+        self.maybe_pause();
+        Ok(())
+    }
+
+    /// Sets the watermarks (asyncio's `set_write_buffer_limits`). Writing
+    /// pauses at once if the buffer is already above the new high mark.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidWatermarks`] unless high ≥ low; nothing changes then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut wb = weir_core::WriteBuffer::new();
+    /// wb.write(&[0; 100])?;
+    /// wb.set_write_buffer_limits(Some(50), None)?;
+    /// assert!(wb.is_paused());
+    /// assert!(wb.set_write_buffer_limits(Some(1), Some(2)).is_err());
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn set_write_buffer_limits(
+        &mut self,
+        high: Option<usize>,
+        low: Option<usize>,
+    ) -> Result<(), Error> {
+        self.marks = Watermarks::new(high, low)?;
+        self.maybe_pause();
+        Ok(())
+    }
+
+    /// Asks to half-close after the queued bytes (asyncio's `write_eof`).
+    /// A second call, or a call after `close`, does nothing.
+    ///
+    /// # Errors
+    ///
+    /// None today; the `Result` leaves room for transports that cannot half-close.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut wb = weir_core::WriteBuffer::new();
+    /// wb.write(b"bye")?;
+    /// wb.write_eof()?;
+    /// assert!(wb.is_eof() && !wb.wants_shutdown());
+    /// wb.advance(3)?;
+    /// assert!(wb.wants_shutdown());
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn write_eof(&mut self) -> Result<(), Error> {
+        if !self.closing {
+            self.eof = true;
+        }
+        Ok(())
+    }
+
+    /// Asks to close after the queued bytes (asyncio's `close`). Later writes fail.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut wb = weir_core::WriteBuffer::new();
+    /// wb.close();
+    /// assert!(wb.is_closing() && wb.wants_shutdown());
+    /// ```
+    pub fn close(&mut self) {
+        self.closing = true;
+    }
+
+    /// Drops every queued byte (asyncio's `abort`) and returns how many were
+    /// dropped; the writer counts as closing afterwards.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut wb = weir_core::WriteBuffer::new();
+    /// wb.write(b"lost")?;
+    /// assert_eq!(wb.clear(), 4);
+    /// assert!(wb.is_empty() && wb.is_closing());
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn clear(&mut self) -> usize {
+        let n = self.len;
+        self.chunks.clear();
+        self.tail = BytesMut::new();
+        self.len = 0;
+        self.paused = false;
+        self.closing = true;
+        n
+    }
+
+    // ----- output --------------------------------------------------------
+
+    /// Fills `dst` with the queued bytes in order, for one vectored write;
+    /// returns how many slices were filled. Cost: O(slices filled).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::IoSlice;
+    /// let mut wb = weir_core::WriteBuffer::new();
+    /// wb.write_bytes(bytes::Bytes::from(vec![1u8; 20_000]))?;
+    /// wb.write(b"tail")?;
+    /// let mut iov = [IoSlice::new(&[]); 4];
+    /// assert_eq!(wb.next_chunks(&mut iov), 2);
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn next_chunks<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
+        let tail = (!self.tail.is_empty()).then_some(&self.tail[..]);
+        let mut n = 0;
+        for (slot, chunk) in dst
+            .iter_mut()
+            .zip(self.chunks.iter().map(|c| &c[..]).chain(tail))
+        {
+            *slot = IoSlice::new(chunk);
+            n += 1;
+        }
+        n
+    }
+
+    /// Records that the socket took `n` bytes from the front; resumes
+    /// writing once the buffer is at or below the low watermark.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] if `n` is more than is queued (nothing changes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut wb = weir_core::WriteBuffer::new();
+    /// wb.write(b"abcdef")?;
+    /// wb.advance(4)?;
+    /// assert_eq!(wb.len(), 2);
+    /// assert!(wb.advance(3).is_err());
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn advance(&mut self, mut n: usize) -> Result<(), Error> {
+        if n > self.len {
+            return Err(Error::InvalidArgument(
+                "advance(n): n is more than the bytes queued",
+            ));
+        }
+        self.len -= n;
+        while n > 0 {
+            match self.chunks.front_mut() {
+                Some(front) if front.len() <= n => {
+                    n -= front.len();
+                    self.chunks.pop_front();
+                }
+                Some(front) => {
+                    front.advance(n);
+                    n = 0;
+                }
+                None => {
+                    self.tail.advance(n);
+                    n = 0;
+                }
+            }
+        }
+        if self.len == 0 && self.tail.capacity() > SHRINK_ABOVE {
+            self.tail = BytesMut::new();
+        }
+        if self.paused && self.len <= self.marks.low {
+            self.paused = false;
+        }
+        Ok(())
+    }
+
+    /// Records that the write side was shut down (after
+    /// [`wants_shutdown`](Self::wants_shutdown) said so).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut wb = weir_core::WriteBuffer::new();
+    /// wb.write_eof()?;
+    /// wb.mark_shutdown();
+    /// assert!(!wb.wants_shutdown() && wb.is_shut_down());
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn mark_shutdown(&mut self) {
+        self.shut_down = true;
+    }
+
+    // ----- questions -----------------------------------------------------
+
+    /// Bytes queued and not yet taken by the socket (asyncio's `get_write_buffer_size`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(weir_core::WriteBuffer::new().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when nothing is queued.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(weir_core::WriteBuffer::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// True from above the high watermark until at or below the low one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut wb = weir_core::WriteBuffer::new();
+    /// wb.set_write_buffer_limits(Some(4), Some(2))?;
+    /// wb.write(b"12345")?;
+    /// assert!(wb.is_paused());
+    /// wb.advance(2)?;
+    /// assert!(wb.is_paused()); // 3 > low
+    /// wb.advance(1)?;
+    /// assert!(!wb.is_paused());
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+
+    /// `(low, high)`, in the order of asyncio's `get_write_buffer_limits`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(weir_core::WriteBuffer::new().write_buffer_limits(), (16384, 65536));
+    /// ```
+    pub fn write_buffer_limits(&self) -> (usize, usize) {
+        (self.marks.low, self.marks.high)
+    }
+
+    /// True once [`write_eof`](Self::write_eof) was called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!weir_core::WriteBuffer::new().is_eof());
+    /// ```
+    pub fn is_eof(&self) -> bool {
+        self.eof
+    }
+
+    /// True once [`close`](Self::close) (or [`clear`](Self::clear)) was called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!weir_core::WriteBuffer::new().is_closing());
+    /// ```
+    pub fn is_closing(&self) -> bool {
+        self.closing
+    }
+
+    /// True when EOF or close was asked for, every byte has been sent, and
+    /// the write side is not yet shut down.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut wb = weir_core::WriteBuffer::new();
+    /// assert!(!wb.wants_shutdown());
+    /// wb.close();
+    /// assert!(wb.wants_shutdown());
+    /// ```
+    pub fn wants_shutdown(&self) -> bool {
+        (self.eof || self.closing) && self.len == 0 && !self.shut_down
+    }
+
+    /// True once [`mark_shutdown`](Self::mark_shutdown) was called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!weir_core::WriteBuffer::new().is_shut_down());
+    /// ```
+    pub fn is_shut_down(&self) -> bool {
+        self.shut_down
+    }
+
+    // ----- internals -----------------------------------------------------
+
+    fn check_open(&self) -> Result<(), Error> {
+        if self.closing {
+            Err(Error::WriterClosed)
+        } else if self.eof {
+            Err(Error::WriteAfterEof)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn push_slice(&mut self, data: &[u8]) {
+        if data.len() <= COALESCE_MAX {
+            self.tail.extend_from_slice(data);
+        } else {
+            self.seal_tail();
+            self.chunks.push_back(Bytes::copy_from_slice(data));
+        }
+        self.len += data.len();
+    }
+
+    fn push_bytes(&mut self, data: Bytes) {
+        if data.len() < COPY_BELOW {
+            self.tail.extend_from_slice(&data);
+        } else if !data.is_empty() {
+            self.seal_tail();
+            self.len += data.len();
+            self.chunks.push_back(data);
+            return;
+        }
+        self.len += data.len();
+    }
+
+    /// Moves the tail into `chunks` so a later chunk goes out after it.
+    fn seal_tail(&mut self) {
+        if !self.tail.is_empty() {
+            self.chunks.push_back(self.tail.split().freeze());
+        }
+    }
+
+    fn maybe_pause(&mut self) {
+        if self.len > self.marks.high {
+            self.paused = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drain_all(wb: &mut WriteBuffer, max_per_call: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        while !wb.is_empty() {
+            let mut iov = [IoSlice::new(&[]); 16];
+            let n = wb.next_chunks(&mut iov);
+            let mut took = 0;
+            for s in &iov[..n] {
+                let room = max_per_call - took;
+                let k = s.len().min(room);
+                out.extend_from_slice(&s[..k]);
+                took += k;
+                if took == max_per_call {
+                    break;
+                }
+            }
+            wb.advance(took).unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn order_is_kept_across_small_and_large_writes() {
+        let mut wb = WriteBuffer::new();
+        let big = vec![7u8; 40_000];
+        let mut expect = Vec::new();
+        for i in 0..50u8 {
+            wb.write(&[i; 3]).unwrap();
+            expect.extend_from_slice(&[i; 3]);
+            if i % 10 == 0 {
+                wb.write(&big).unwrap();
+                expect.extend_from_slice(&big);
+                wb.write_bytes(Bytes::from(vec![i; 600])).unwrap();
+                expect.extend_from_slice(&[i; 600]);
+            }
+        }
+        for short in [1, 7, 4096, usize::MAX] {
+            let mut wb2 = WriteBuffer::new();
+            wb2.write(&expect).unwrap();
+            assert_eq!(drain_all(&mut wb2, short), expect);
+        }
+        assert_eq!(drain_all(&mut wb, 13), expect);
+    }
+
+    #[test]
+    fn watermarks_follow_cpython() {
+        let mut wb = WriteBuffer::new();
+        wb.set_write_buffer_limits(Some(10), Some(4)).unwrap();
+        wb.write(&[0; 10]).unwrap();
+        assert!(!wb.is_paused(), "pause only above high");
+        wb.write(&[0; 1]).unwrap();
+        assert!(wb.is_paused());
+        wb.advance(6).unwrap(); // 5 left > 4
+        assert!(wb.is_paused());
+        wb.advance(1).unwrap(); // 4 left <= 4
+        assert!(!wb.is_paused());
+        // Raising high while paused does not resume (CPython only pauses there).
+        wb.write(&[0; 20]).unwrap();
+        wb.set_write_buffer_limits(Some(1000), None).unwrap();
+        assert!(wb.is_paused());
+        assert!(matches!(
+            wb.set_write_buffer_limits(Some(3), Some(4)),
+            Err(Error::InvalidWatermarks { high: 3, low: 4 })
+        ));
+        assert_eq!(wb.write_buffer_limits(), (250, 1000));
+    }
+
+    #[test]
+    fn write_lines_obeys_watermarks() {
+        let mut wb = WriteBuffer::new();
+        wb.set_write_buffer_limits(Some(8), None).unwrap();
+        wb.write_lines([&b"aaaa\n"[..], b"bbbb\n"]).unwrap();
+        assert!(wb.is_paused());
+    }
+
+    #[test]
+    fn states() {
+        let mut wb = WriteBuffer::new();
+        wb.write(b"x").unwrap();
+        wb.write_eof().unwrap();
+        assert!(matches!(wb.write(b"y"), Err(Error::WriteAfterEof)));
+        assert!(!wb.wants_shutdown());
+        wb.advance(1).unwrap();
+        assert!(wb.wants_shutdown());
+        wb.mark_shutdown();
+        wb.close();
+        assert!(matches!(wb.write(b"y"), Err(Error::WriterClosed)));
+        assert!(matches!(wb.write_lines([b"z"]), Err(Error::WriterClosed)));
+        assert!(!wb.wants_shutdown());
+    }
+
+    #[test]
+    fn memory_is_given_back() {
+        let mut wb = WriteBuffer::new();
+        for _ in 0..100 {
+            wb.write(&[1; 10_000]).unwrap();
+        }
+        let n = wb.len();
+        wb.advance(n).unwrap();
+        assert!(wb.tail.capacity() <= SHRINK_ABOVE);
+    }
+}
