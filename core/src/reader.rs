@@ -515,6 +515,7 @@ impl ReadBuffer {
     }
 
     /// CPython's `readuntil` loop body, one pass per call.
+    #[inline(always)]
     fn until(&mut self, seps: &Separators) -> Result<Step<Bytes>, Error> {
         self.untake();
         let (min, max) = (seps.min_len(), seps.max_len());
@@ -581,6 +582,7 @@ impl ReadBuffer {
     }
 
     /// Splits `n` bytes off the front without copying.
+    #[inline(always)]
     fn take(&mut self, n: usize) -> Bytes {
         self.scan = None;
         if n == 0 {
