@@ -82,6 +82,8 @@ pub struct ConnectOptions {
     family: Family,
     delay: Option<Duration>,
     interleave: Option<usize>,
+    tls: Option<weir_core::tls::ClientTls>,
+    server_hostname: Option<String>,
 }
 
 impl Default for ConnectOptions {
@@ -106,6 +108,8 @@ impl ConnectOptions {
             family: Family::Any,
             delay: None,
             interleave: None,
+            tls: None,
+            server_hostname: None,
         }
     }
 
@@ -176,6 +180,34 @@ impl ConnectOptions {
         self
     }
 
+    /// Speaks TLS over the connection (asyncio's `ssl=`): the handshake runs
+    /// before `connect` returns, bounded by the config's handshake timeout.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let o = weir_tokio::ConnectOptions::new().tls(weir_core::tls::ClientTls::webpki_roots());
+    /// # let _ = o;
+    /// ```
+    pub fn tls(mut self, tls: weir_core::tls::ClientTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// The name the server's certificate must carry, when it is not the host
+    /// connected to (asyncio's `server_hostname=`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let o = weir_tokio::ConnectOptions::new().server_hostname("example.com");
+    /// # let _ = o;
+    /// ```
+    pub fn server_hostname(mut self, name: &str) -> Self {
+        self.server_hostname = Some(name.to_string());
+        self
+    }
+
     /// Resolves `host` and connects to `port`.
     ///
     /// # Errors
@@ -211,7 +243,13 @@ impl ConnectOptions {
         }
         let local = self.local_addr;
         let tcp = self.connect_addrs(&rt, addrs, local).await?;
-        stream::connect(&rt, Io::tcp(tcp), self.limit)
+        match &self.tls {
+            None => stream::connect(&rt, Io::tcp(tcp), self.limit),
+            Some(tls) => {
+                let name = self.server_hostname.as_deref().unwrap_or(host);
+                stream::connect_tls(&rt, Io::tcp(tcp), self.limit, tls, name).await
+            }
+        }
     }
 
     async fn connect_addrs(

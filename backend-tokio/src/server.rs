@@ -95,6 +95,7 @@ pub struct ServerOptions {
     limit: usize,
     listen: ListenOptions,
     start_serving: bool,
+    tls: Option<weir_core::tls::ServerTls>,
 }
 
 impl Default for ServerOptions {
@@ -117,6 +118,7 @@ impl ServerOptions {
             limit: DEFAULT_LIMIT,
             listen: ListenOptions::default(),
             start_serving: true,
+            tls: None,
         }
     }
 
@@ -199,10 +201,27 @@ impl ServerOptions {
         self
     }
 
+    /// Serves TLS with this certificate and key (asyncio's `ssl=`); each
+    /// client's handshake is bounded by the config's handshake timeout, and a
+    /// failed one closes that connection only.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let tls = weir_core::tls::ServerTls::from_pem_files("cert.pem", "key.pem")?;
+    /// let o = weir_tokio::ServerOptions::new().tls(tls);
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn tls(mut self, tls: weir_core::tls::ServerTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
     fn config(&self) -> ServerConfig {
         let mut c = ServerConfig::default();
         c.limit = self.limit;
         c.start_serving = self.start_serving;
+        c.tls = self.tls.clone();
         c
     }
 

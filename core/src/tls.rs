@@ -34,7 +34,7 @@ use rustls::{
     ClientConfig, ClientConnection, Connection, RootCertStore, ServerConfig, ServerConnection,
 };
 
-use crate::rt::{ExtraInfo, Runtime, Transport};
+use crate::rt::{BoxFuture, ExtraInfo, Runtime, Transport};
 use crate::Error;
 
 /// asyncio's default `ssl_handshake_timeout`: 60 s.
@@ -424,6 +424,18 @@ impl ServerTls {
         self
     }
 
+    /// The handshake timeout in force.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # let tls: weir_core::tls::ServerTls = todo!();
+    /// assert_eq!(tls.get_handshake_timeout().as_secs(), 60);
+    /// ```
+    pub fn get_handshake_timeout(&self) -> Duration {
+        self.handshake_timeout
+    }
+
     /// The shutdown timeout in force.
     ///
     /// # Examples
@@ -761,25 +773,24 @@ impl Transport for TlsTransport {
     }
 }
 
-/// Runs `fut`, or gives up after `d` on the runtime's timer.
-async fn timeout<R: Runtime, F: Future>(rt: &R, d: Duration, fut: F) -> Option<F::Output> {
+/// Runs `fut`, or gives up when `timer` fires.
+async fn timeout<F: Future>(mut timer: BoxFuture, fut: F) -> Option<F::Output> {
     let mut fut = pin!(fut);
-    let mut sleep = rt.sleep(d);
     poll_fn(|cx| {
         if let Poll::Ready(v) = fut.as_mut().poll(cx) {
             return Poll::Ready(Some(v));
         }
-        sleep.as_mut().poll(cx).map(|()| None)
+        timer.as_mut().poll(cx).map(|()| None)
     })
     .await
 }
 
-async fn handshake<R: Runtime>(
-    rt: &R,
+async fn handshake(
     mut t: TlsTransport,
     limit: Duration,
+    timer: BoxFuture,
 ) -> Result<TlsTransport, Error> {
-    match timeout(rt, limit, poll_fn(|cx| t.poll_handshake(cx))).await {
+    match timeout(timer, poll_fn(|cx| t.poll_handshake(cx))).await {
         Some(Ok(())) => Ok(t),
         Some(Err(e)) => Err(Error::connection(e)),
         None => Err(Error::connection(io::Error::new(
@@ -841,6 +852,24 @@ pub async fn connect_after<R: Runtime>(
     tls: &ClientTls,
     host: &str,
 ) -> Result<TlsTransport, Error> {
+    connect_timed(
+        inner,
+        read_ahead,
+        tls,
+        host,
+        rt.sleep(tls.handshake_timeout),
+    )
+    .await
+}
+
+/// [`connect_after`] with the handshake timer supplied by the caller.
+pub(crate) async fn connect_timed(
+    inner: Box<dyn Transport>,
+    read_ahead: Bytes,
+    tls: &ClientTls,
+    host: &str,
+    timer: BoxFuture,
+) -> Result<TlsTransport, Error> {
     let name = match &tls.server_name {
         Some(n) => n.clone(),
         None => parse_server_name(host)?,
@@ -849,7 +878,7 @@ pub async fn connect_after<R: Runtime>(
     let conn = ClientConnection::new(tls.config.clone(), name)
         .map_err(|e| Error::connection(tls_error(e)))?;
     let t = TlsTransport::new(inner, Connection::Client(conn), read_ahead, Some(shown));
-    handshake(rt, t, tls.handshake_timeout).await
+    handshake(t, tls.handshake_timeout, timer).await
 }
 
 /// Server handshake over an accepted transport.
@@ -894,10 +923,20 @@ pub async fn accept_after<R: Runtime>(
     read_ahead: Bytes,
     tls: &ServerTls,
 ) -> Result<TlsTransport, Error> {
+    accept_timed(inner, read_ahead, tls, rt.sleep(tls.handshake_timeout)).await
+}
+
+/// [`accept_after`] with the handshake timer supplied by the caller.
+pub(crate) async fn accept_timed(
+    inner: Box<dyn Transport>,
+    read_ahead: Bytes,
+    tls: &ServerTls,
+    timer: BoxFuture,
+) -> Result<TlsTransport, Error> {
     let conn =
         ServerConnection::new(tls.config.clone()).map_err(|e| Error::connection(tls_error(e)))?;
     let t = TlsTransport::new(inner, Connection::Server(conn), read_ahead, None);
-    handshake(rt, t, tls.handshake_timeout).await
+    handshake(t, tls.handshake_timeout, timer).await
 }
 
 #[cfg(test)]

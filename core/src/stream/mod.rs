@@ -31,6 +31,8 @@ mod net;
 mod reader;
 mod server;
 mod shared;
+#[cfg(feature = "tls")]
+mod starttls;
 mod writer;
 
 #[cfg(test)]
@@ -44,6 +46,8 @@ pub use net::bind_unix;
 pub use net::{bind_tcp, ListenOptions, DEFAULT_BACKLOG};
 pub use reader::{Lines, ReadFuture, StreamReader};
 pub use server::{Handler, Server, ServerConfig};
+#[cfg(feature = "tls")]
+pub use starttls::connect_tls;
 pub use writer::{Drain, StreamWriter, WaitClosed};
 
 use crate::rt::{DynRuntime, Runtime, Transport};
