@@ -241,24 +241,70 @@ impl ConnectOptions {
                 format_args!("resolve {host}:{port}: no address of the requested family"),
             ));
         }
-        let local = self.local_addr;
-        let tcp = self.connect_addrs(&rt, addrs, local).await?;
+        let tcp = self.race(&rt, addrs).await?;
+        self.wrap(&rt, tcp, host).await
+    }
+
+    /// The connected socket as a reader and writer, through TLS if configured;
+    /// `host` is the name the certificate must carry unless `server_hostname` says otherwise.
+    async fn wrap(
+        &self,
+        rt: &TokioRuntime,
+        tcp: TcpStream,
+        host: &str,
+    ) -> Result<(StreamReader, StreamWriter), Error> {
         match &self.tls {
-            None => stream::connect(&rt, Io::tcp(tcp), self.limit),
+            None => stream::connect(rt, Io::tcp(tcp), self.limit),
             Some(tls) => {
                 let name = self.server_hostname.as_deref().unwrap_or(host);
-                stream::connect_tls(&rt, Io::tcp(tcp), self.limit, tls, name).await
+                stream::connect_tls(rt, Io::tcp(tcp), self.limit, tls, name).await
             }
         }
     }
 
-    async fn connect_addrs(
+    /// Connects to one of `addrs` (already resolved), racing them when a
+    /// happy-eyeballs delay is set; the family filter applies.
+    ///
+    /// # Errors
+    ///
+    /// A connection error naming each address and why it failed;
+    /// [`Error::InvalidArgument`] if no address is left;
+    /// [`Error::InvalidLimit`] for a limit of 0.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # #[tokio::main] async fn main() -> Result<(), weir_core::Error> {
+    /// let addrs = ["[::1]:8888".parse().unwrap(), "127.0.0.1:8888".parse().unwrap()];
+    /// let (r, w) = weir_tokio::ConnectOptions::new()
+    ///     .happy_eyeballs_delay(std::time::Duration::from_millis(250))
+    ///     .connect_addrs(&addrs)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_addrs(
         &self,
-        rt: &TokioRuntime,
-        addrs: Vec<SocketAddr>,
-        local: Option<SocketAddr>,
-    ) -> Result<TcpStream, Error> {
-        let _ = rt;
+        addrs: &[SocketAddr],
+    ) -> Result<(StreamReader, StreamWriter), Error> {
+        let rt = TokioRuntime::current()?;
+        if self.limit == 0 {
+            return Err(Error::InvalidLimit);
+        }
+        let addrs = addrs
+            .iter()
+            .copied()
+            .filter(|a| self.family.matches(a))
+            .collect();
+        let tcp = self.race(&rt, addrs).await?;
+        let host = tcp
+            .peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default();
+        self.wrap(&rt, tcp, &host).await
+    }
+
+    async fn race(&self, rt: &TokioRuntime, addrs: Vec<SocketAddr>) -> Result<TcpStream, Error> {
+        let local = self.local_addr;
         let one = move |addr: SocketAddr| async move {
             match local {
                 None => TcpStream::connect(addr).await,
@@ -273,7 +319,7 @@ impl ConnectOptions {
                 }
             }
         };
-        stream::connect_sequential(addrs, one).await
+        stream::connect_happy(rt, addrs, self.delay, self.interleave, one).await
     }
 
     /// Wraps an already-connected socket (asyncio's `open_connection(sock=...)`).

@@ -56,6 +56,10 @@ impl Runtime for TokioRuntime {
         let _guard = self.handle.enter();
         Box::pin(tokio::time::sleep(d))
     }
+
+    fn now(&self) -> std::time::Instant {
+        tokio::time::Instant::now().into_std()
+    }
 }
 
 /// A tokio socket as a weir [`Transport`].

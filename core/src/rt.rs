@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A boxed, sendable future with no result: what [`Runtime::spawn`] takes.
 pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
@@ -195,7 +195,7 @@ impl fmt::Debug for dyn Listener {
 /// # Examples
 ///
 /// ```no_run
-/// use std::time::Duration;
+/// use std::time::{Duration, Instant};
 /// use weir_core::rt::{BoxFuture, Runtime};
 ///
 /// #[derive(Clone, Debug)]
@@ -215,6 +215,12 @@ pub trait Runtime: Clone + Send + Sync + fmt::Debug + 'static {
 
     /// A future that completes after `d`.
     fn sleep(&self, d: Duration) -> BoxFuture;
+
+    /// The runtime's clock (a paused test clock, for example); the
+    /// happy-eyeballs driver reads time only from here.
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
 }
 
 /// An object-safe view of a [`Runtime`], so the stream layer can keep one

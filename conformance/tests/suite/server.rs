@@ -416,3 +416,127 @@ fn nofile_limit() -> (String, String) {
     let w: Vec<&str> = line.split_whitespace().collect();
     (w[3].to_string(), w[4].to_string())
 }
+
+/// A loopback address that never answers: a listener with a full accept
+/// queue that is never accepted from (the kernel drops further SYNs).
+fn black_hole(ip: &str) -> (socket2::Socket, Vec<TcpStream>, SocketAddr) {
+    let at: SocketAddr = format!("{ip}:0").parse().unwrap();
+    let s = socket2::Socket::new(
+        socket2::Domain::for_address(at),
+        socket2::Type::STREAM,
+        None,
+    )
+    .unwrap();
+    s.bind(&at.into()).unwrap();
+    s.listen(0).unwrap();
+    let addr = s.local_addr().unwrap().as_socket().unwrap();
+    let mut fill = Vec::new();
+    for _ in 0..8 {
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(c) => fill.push(c),
+            Err(_) => return (s, fill, addr),
+        }
+    }
+    panic!("the accept queue of a backlog-0 listener never filled");
+}
+
+e2e! {
+    async fn happy_eyeballs_connects_through_the_second_address() {
+        let (_hole, _fill, dead) = black_hole("127.0.0.1");
+        let (_server, live) = echo_server().await;
+        // Without racing, the first address would hold the connect for minutes.
+        let delay = Duration::from_millis(100);
+        let t0 = std::time::Instant::now();
+        let (r, w) = soon(
+            backend::ConnectOptions::new()
+                .happy_eyeballs_delay(delay)
+                .connect_addrs(&[dead, live]),
+        )
+        .await
+        .unwrap();
+        let took = t0.elapsed();
+        assert!(took >= delay, "the second attempt waits for the delay ({took:?})");
+        assert_eq!(w.extra_info().peer_addr, Some(live));
+        w.write(b"through the second\n").unwrap();
+        assert_eq!(soon(r.read_line()).await.unwrap(), &b"through the second\n"[..]);
+        // Sequentially, the same list is stuck on the first address.
+        assert!(still_pending(backend::ConnectOptions::new().connect_addrs(&[dead, live])).await);
+    }
+}
+
+e2e! {
+    async fn interleave_alternates_families() {
+        // Two IPv6 addresses that never answer, then an IPv4 one that does:
+        // interleaved (v6, v4, v6), the IPv4 address is the second attempt.
+        let (_h1, _f1, dead1) = black_hole("[::1]");
+        let (_h2, _f2, dead2) = black_hole("[::1]");
+        let (_server, live) = echo_server().await;
+        let delay = Duration::from_millis(100);
+        let t0 = std::time::Instant::now();
+        let (_r, w) = soon(
+            backend::ConnectOptions::new()
+                .happy_eyeballs_delay(delay)
+                .interleave(1)
+                .connect_addrs(&[dead1, dead2, live]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(w.extra_info().peer_addr, Some(live));
+        assert!(t0.elapsed() < delay * 2, "the IPv4 address went second, not third");
+    }
+}
+
+e2e! {
+    async fn server_socket_options() {
+        // reuse_port: two servers share one port.
+        let a = backend::ServerOptions::new()
+            .reuse_port(true)
+            .backlog(16)
+            .start(echo, "127.0.0.1", 0)
+            .await
+            .unwrap();
+        let port = a.local_addrs()[0].port();
+        let b = backend::ServerOptions::new()
+            .reuse_port(true)
+            .start(echo, "127.0.0.1", port)
+            .await
+            .unwrap();
+        assert_eq!(b.local_addrs()[0].port(), port);
+        drop((a, b));
+        // reuse_address(false) still binds a fresh port.
+        let c = backend::ServerOptions::new()
+            .reuse_address(false)
+            .start(echo, "127.0.0.1", 0)
+            .await
+            .unwrap();
+        drop(c);
+        // Families: IPv6 loopback served and reached; a family filter that
+        // leaves nothing is a clear error.
+        let v6 = backend::ServerOptions::new()
+            .family(backend::Family::V6)
+            .start(echo, "::1", 0)
+            .await
+            .unwrap();
+        let addr = v6.local_addrs()[0];
+        assert!(addr.is_ipv6());
+        let (r, w) = backend::ConnectOptions::new()
+            .family(backend::Family::V6)
+            .connect("::1", addr.port())
+            .await
+            .unwrap();
+        w.write(b"six\n").unwrap();
+        assert_eq!(soon(r.read_line()).await.unwrap(), &b"six\n"[..]);
+        let e = backend::ServerOptions::new()
+            .family(backend::Family::V4)
+            .start(echo, "::1", 0)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::InvalidArgument(_)), "{e}");
+        let e = backend::ConnectOptions::new()
+            .family(backend::Family::V4)
+            .connect("::1", addr.port())
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("family"), "{e}");
+    }
+}

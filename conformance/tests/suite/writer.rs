@@ -123,15 +123,16 @@ e2e! {
         let drained = async move {
             soon(w2.drain()).await.unwrap();
             let left = w2.write_buffer_size();
+            // Every waiter returns too (before the close below).
+            for t in waiters {
+                assert!(in_thread(move || t.join().unwrap()).await);
+            }
             w2.close();
             left
         };
         let (left, total) = futures_lite::future::zip(drained, total).await;
         assert!(left <= low, "resumed at {left} bytes queued, above low {low}");
         assert_eq!(total, 16 << 20);
-        for t in waiters {
-            assert!(in_thread(move || t.join().unwrap()).await);
-        }
     }
 }
 

@@ -40,7 +40,7 @@ mod tests;
 
 use std::sync::Arc;
 
-pub use eyeballs::{connect_sequential, Family};
+pub use eyeballs::{connect_happy, Family};
 #[cfg(unix)]
 pub use net::bind_unix;
 pub use net::{bind_tcp, ListenOptions, DEFAULT_BACKLOG};

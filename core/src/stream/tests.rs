@@ -387,3 +387,78 @@ async fn a_dropped_waiting_read_releases_the_one_read_rule() {
     m.push(In::Data(b"abcd".to_vec()));
     assert_eq!(r.read_exactly(4).await.unwrap(), &b"abcd"[..]);
 }
+
+/// Happy eyeballs in virtual time: the first address never answers, the
+/// second connects 10 ms after it starts; it starts after the delay.
+#[tokio::test(start_paused = true)]
+async fn happy_eyeballs_connects_through_the_second_address_after_the_delay() {
+    let dead: std::net::SocketAddr = "[::1]:1".parse().unwrap();
+    let live: std::net::SocketAddr = "127.0.0.1:2".parse().unwrap();
+    let t0 = tokio::time::Instant::now();
+    let started = Arc::new(Mutex::new(Vec::new()));
+    let s = started.clone();
+    let got = super::connect_happy(
+        &PausedRt,
+        vec![dead, live],
+        Some(Duration::from_millis(250)),
+        None,
+        move |addr| {
+            s.lock().unwrap().push((addr, t0.elapsed()));
+            async move {
+                if addr == dead {
+                    std::future::pending::<()>().await;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                Ok(addr)
+            }
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(got, live);
+    assert_eq!(t0.elapsed(), Duration::from_millis(260));
+    let started = started.lock().unwrap().clone();
+    assert_eq!(
+        started,
+        [(dead, Duration::ZERO), (live, Duration::from_millis(250))]
+    );
+}
+
+/// Without a delay, a failure starts the next address at once; all failing
+/// gives one error naming every address.
+#[tokio::test(start_paused = true)]
+async fn sequential_attempts_and_the_combined_error() {
+    let a: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
+    let b: std::net::SocketAddr = "127.0.0.1:2".parse().unwrap();
+    let e = super::connect_happy(&PausedRt, vec![a, b], None, None, |_| async {
+        Err::<(), _>(io::Error::from(io::ErrorKind::ConnectionRefused))
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(e.io_kind(), io::ErrorKind::ConnectionRefused);
+    let msg = e.to_string();
+    assert!(
+        msg.contains("127.0.0.1:1") && msg.contains("127.0.0.1:2"),
+        "{msg}"
+    );
+    let e = super::connect_happy(&PausedRt, vec![], None, None, |_| async { Ok(()) })
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument(_)));
+}
+
+/// TestRt with tokio's (paused) clock.
+#[derive(Clone, Debug)]
+struct PausedRt;
+
+impl Runtime for PausedRt {
+    fn spawn(&self, fut: BoxFuture) {
+        drop(tokio::spawn(fut));
+    }
+    fn sleep(&self, d: Duration) -> BoxFuture {
+        Box::pin(tokio::time::sleep(d))
+    }
+    fn now(&self) -> std::time::Instant {
+        tokio::time::Instant::now().into_std()
+    }
+}
