@@ -204,3 +204,124 @@ fn http_headers_example_against_a_local_http_server() {
         "{text}"
     );
 }
+
+/// A fresh temp dir for one test's files.
+fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("weir-examples-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A CA and a certificate for localhost/127.0.0.1, written as PEM files.
+fn write_pki(dir: &std::path::Path) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "weir examples test CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+}
+
+/// CPython's http.server behind TLS, printing `port N` once listening.
+const PY_HTTPS: &str = r#"
+import http.server, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+httpd = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+print("port", httpd.server_address[1], flush=True)
+httpd.serve_forever()
+"#;
+
+#[test]
+fn http_headers_example_over_https_with_cafile() {
+    let dir = temp_dir("https");
+    write_pki(&dir);
+    let mut cmd = Command::new("python3");
+    cmd.arg("-c")
+        .arg(PY_HTTPS)
+        .arg(dir.join("cert.pem"))
+        .arg(dir.join("key.pem"))
+        .current_dir(&dir);
+    let (_server, line) = listening(&mut cmd);
+    let port: u16 = line
+        .trim()
+        .strip_prefix("port ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .parse()
+        .unwrap();
+    let h = Command::new(example("http_headers"))
+        .arg(format!("https://localhost:{port}/"))
+        .arg("--cafile")
+        .arg(dir.join("ca.pem"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = finish(h, 15);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.starts_with("HTTP header> HTTP/1.0 200"), "{text}");
+    // Without the CA, the same request fails with a clear error.
+    let h = Command::new(example("http_headers"))
+        .arg(format!("https://localhost:{port}/"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = finish(h, 15);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not trusted"), "{err}");
+}
+
+#[test]
+fn starttls_examples_talk_to_each_other() {
+    let dir = temp_dir("starttls");
+    let ca = dir.join("ca.pem");
+    let mut cmd = Command::new(example("starttls_server"));
+    cmd.args(["--port", "0", "--ca-out"]).arg(&ca);
+    let (_server, line) = listening(&mut cmd);
+    let port = port_of(&line);
+    let c = Command::new(example("starttls_client"))
+        .args([
+            "--host",
+            "localhost",
+            "--port",
+            &port.to_string(),
+            "--message",
+            "hello tls",
+        ])
+        .arg("--cafile")
+        .arg(&ca)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = finish(c, 15);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "S: 220 weir STARTTLS demo");
+    assert_eq!(lines[2], "S: 220 ready to start TLS");
+    assert!(lines[3].starts_with("-- TLS Some(TLSv1_3)"), "{text}");
+    assert_eq!(lines[5], "S: 250 hello tls");
+    assert_eq!(lines[6], "S: 221 bye");
+}

@@ -56,6 +56,8 @@ pub mod reader;
 pub mod rt;
 pub mod separator;
 pub mod stream;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod writer;
 
 pub use error::{Error, IncompleteReadError, LimitOverrunError};

@@ -52,6 +52,10 @@ pub struct ExtraInfo {
     pub local_path: Option<PathBuf>,
     /// The raw file descriptor of the socket (asyncio's `socket`), on Unix.
     pub raw_fd: Option<i32>,
+    /// TLS details (feature `tls`): certificates, cipher suite, protocol
+    /// version, ALPN and SNI; `None` on a plain connection.
+    #[cfg(feature = "tls")]
+    pub tls: Option<crate::tls::TlsInfo>,
 }
 
 /// One connected byte stream: a TCP or Unix socket, later a TLS stream.

@@ -18,6 +18,7 @@ use crate::backend::{self, Server, StreamReader, StreamWriter};
 mod interop;
 mod reader;
 mod server;
+mod tls;
 mod writer;
 
 /// No test may run longer than this.

@@ -34,12 +34,27 @@ pub struct ConnectOptions<N> {
     family: Family,
     delay: Option<Duration>,
     interleave: Option<usize>,
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::ClientTls>,
+    #[cfg(feature = "tls")]
+    server_hostname: Option<String>,
     net: PhantomData<fn() -> N>,
 }
 
 impl<N> Clone for ConnectOptions<N> {
     fn clone(&self) -> Self {
-        ConnectOptions { ..*self }
+        ConnectOptions {
+            limit: self.limit,
+            local_addr: self.local_addr,
+            family: self.family,
+            delay: self.delay,
+            interleave: self.interleave,
+            #[cfg(feature = "tls")]
+            tls: self.tls.clone(),
+            #[cfg(feature = "tls")]
+            server_hostname: self.server_hostname.clone(),
+            net: PhantomData,
+        }
     }
 }
 
@@ -78,6 +93,10 @@ impl<N: Net> ConnectOptions<N> {
             family: Family::Any,
             delay: None,
             interleave: None,
+            #[cfg(feature = "tls")]
+            tls: None,
+            #[cfg(feature = "tls")]
+            server_hostname: None,
             net: PhantomData,
         }
     }
@@ -155,6 +174,49 @@ impl<N: Net> ConnectOptions<N> {
         self
     }
 
+    /// Speaks TLS over the connection (asyncio's `ssl=`): the handshake runs
+    /// before the connect returns, bounded by the config's handshake timeout.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo<N: weir_core::rt::Net>() {
+    /// let o = weir_core::stream::ConnectOptions::<N>::new()
+    ///     .tls(weir_core::tls::ClientTls::webpki_roots());
+    /// # }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: crate::tls::ClientTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// The name the server's certificate must carry when it is not the host
+    /// connected to (asyncio's `server_hostname=`).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo<N: weir_core::rt::Net>() {
+    /// let o = weir_core::stream::ConnectOptions::<N>::new().server_hostname("example.com");
+    /// # }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn server_hostname(mut self, name: &str) -> Self {
+        self.server_hostname = Some(name.to_string());
+        self
+    }
+
+    /// Adopted sockets are wrapped synchronously: TLS on them is `start_tls`.
+    fn refuse_tls(&self, what: &'static str) -> Result<(), Error> {
+        #[cfg(feature = "tls")]
+        if self.tls.is_some() {
+            return Err(Error::InvalidArgument(what));
+        }
+        let _ = what;
+        Ok(())
+    }
+
     fn check(&self) -> Result<N, Error> {
         let net = N::current()?;
         if self.limit == 0 {
@@ -163,7 +225,23 @@ impl<N: Net> ConnectOptions<N> {
         Ok(net)
     }
 
-    fn open(&self, net: &N, t: Box<dyn Transport>) -> Result<(StreamReader, StreamWriter), Error> {
+    /// The connected transport as a reader and writer, through TLS when
+    /// configured; `host` is the name the certificate must carry unless
+    /// `server_hostname` says otherwise.
+    async fn open(
+        &self,
+        net: &N,
+        t: Box<dyn Transport>,
+        host: &str,
+    ) -> Result<(StreamReader, StreamWriter), Error> {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            let name = self.server_hostname.as_deref().unwrap_or(host);
+            // Boxed: the handshake's state (rustls) would otherwise swell every
+            // connect future, TLS or not.
+            return Box::pin(super::connect_tls(net, t, self.limit, tls, name)).await;
+        }
+        let _ = host;
         connect(net, t, self.limit)
     }
 
@@ -201,7 +279,7 @@ impl<N: Net> ConnectOptions<N> {
             ));
         }
         let t = self.race(&net, addrs).await?;
-        self.open(&net, t)
+        self.open(&net, t, host).await
     }
 
     /// Connects to one of `addrs` (already resolved), racing them when a
@@ -235,7 +313,12 @@ impl<N: Net> ConnectOptions<N> {
             .filter(|a| self.family.matches(a))
             .collect();
         let t = self.race(&net, addrs).await?;
-        self.open(&net, t)
+        let host = t
+            .extra_info()
+            .peer_addr
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default();
+        self.open(&net, t, &host).await
     }
 
     async fn race(&self, net: &N, addrs: Vec<SocketAddr>) -> Result<Box<dyn Transport>, Error> {
@@ -263,12 +346,13 @@ impl<N: Net> ConnectOptions<N> {
     /// ```
     pub fn sock(&self, sock: std::net::TcpStream) -> Result<(StreamReader, StreamWriter), Error> {
         let net = self.check()?;
+        self.refuse_tls("sock(): TLS over an adopted socket is start_tls on the writer")?;
         sock.set_nonblocking(true)
             .map_err(|e| context(e, "adopt socket"))?;
         let t = net
             .tcp_stream(sock)
             .map_err(|e| context(e, "adopt socket"))?;
-        self.open(&net, t)
+        connect(&net, t, self.limit)
     }
 
     /// Wraps an already-connected Unix socket, for example one end of
@@ -292,12 +376,13 @@ impl<N: Net> ConnectOptions<N> {
         sock: std::os::unix::net::UnixStream,
     ) -> Result<(StreamReader, StreamWriter), Error> {
         let net = self.check()?;
+        self.refuse_tls("unix_sock(): TLS over an adopted socket is start_tls on the writer")?;
         sock.set_nonblocking(true)
             .map_err(|e| context(e, "adopt unix socket"))?;
         let t = net
             .unix_stream(sock)
             .map_err(|e| context(e, "adopt unix socket"))?;
-        self.open(&net, t)
+        connect(&net, t, self.limit)
     }
 
     /// Connects to the Unix socket at `path` (asyncio's `open_unix_connection`).
@@ -325,6 +410,6 @@ impl<N: Net> ConnectOptions<N> {
             .connect_unix(path)
             .await
             .map_err(|e| context(e, format_args!("connect unix {}", path.display())))?;
-        self.open(&net, t)
+        self.open(&net, t, "").await
     }
 }

@@ -40,6 +40,8 @@ mod reader;
 mod serve;
 mod server;
 mod shared;
+#[cfg(feature = "tls")]
+mod starttls;
 mod writer;
 
 #[cfg(test)]
@@ -56,6 +58,8 @@ pub use net::{bind_tcp, ListenOptions, DEFAULT_BACKLOG};
 pub use reader::{Lines, ReadFuture, StreamReader};
 pub use serve::ServerOptions;
 pub use server::{Handler, Server, ServerConfig};
+#[cfg(feature = "tls")]
+pub use starttls::connect_tls;
 pub use writer::{Drain, StreamWriter, WaitClosed};
 
 use crate::rt::{DynRuntime, Runtime, Transport};

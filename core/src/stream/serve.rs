@@ -36,6 +36,8 @@ pub struct ServerOptions<N> {
     limit: usize,
     listen: ListenOptions,
     start_serving: bool,
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::ServerTls>,
     net: PhantomData<fn() -> N>,
 }
 
@@ -45,6 +47,8 @@ impl<N> Clone for ServerOptions<N> {
             limit: self.limit,
             listen: self.listen.clone(),
             start_serving: self.start_serving,
+            #[cfg(feature = "tls")]
+            tls: self.tls.clone(),
             net: PhantomData,
         }
     }
@@ -56,7 +60,17 @@ impl<N> fmt::Debug for ServerOptions<N> {
             .field("limit", &self.limit)
             .field("listen", &self.listen)
             .field("start_serving", &self.start_serving)
+            .field("tls", &self.tls_debug())
             .finish()
+    }
+}
+
+impl<N> ServerOptions<N> {
+    fn tls_debug(&self) -> bool {
+        #[cfg(feature = "tls")]
+        return self.tls.is_some();
+        #[cfg(not(feature = "tls"))]
+        false
     }
 }
 
@@ -81,6 +95,8 @@ impl<N: Net> ServerOptions<N> {
             limit: DEFAULT_LIMIT,
             listen: ListenOptions::default(),
             start_serving: true,
+            #[cfg(feature = "tls")]
+            tls: None,
             net: PhantomData,
         }
     }
@@ -170,6 +186,24 @@ impl<N: Net> ServerOptions<N> {
         self
     }
 
+    /// Serves TLS with this identity (asyncio's `ssl=`): each client's
+    /// handshake runs before its handler, bounded by the identity's handshake
+    /// timeout; a failed one is logged and closes that connection only.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo<N: weir_core::rt::Net>() -> Result<(), weir_core::Error> {
+    /// let tls = weir_core::tls::ServerTls::from_pem_files("cert.pem", "key.pem")?;
+    /// let o = weir_core::stream::ServerOptions::<N>::new().tls(tls);
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: crate::tls::ServerTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
     fn check(&self) -> Result<N, Error> {
         let net = N::current()?;
         if self.limit == 0 {
@@ -191,6 +225,8 @@ impl<N: Net> ServerOptions<N> {
         let config = ServerConfig {
             limit: self.limit,
             start_serving: self.start_serving,
+            #[cfg(feature = "tls")]
+            tls: self.tls.clone(),
         };
         Server::new(net, listeners, Server::handler(handler), config)
     }

@@ -42,6 +42,10 @@ pub struct ServerConfig {
     pub limit: usize,
     /// Accept connections at once (asyncio's `start_serving`, default true).
     pub start_serving: bool,
+    /// Serve TLS (asyncio's `ssl=`): each connection's handshake runs before
+    /// its handler; a failed one is logged and closes that connection only.
+    #[cfg(feature = "tls")]
+    pub tls: Option<crate::tls::ServerTls>,
 }
 
 impl Default for ServerConfig {
@@ -49,6 +53,8 @@ impl Default for ServerConfig {
         ServerConfig {
             limit: DEFAULT_LIMIT,
             start_serving: true,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -67,6 +73,8 @@ struct Inner {
     rt: Arc<dyn DynRuntime>,
     handler: Handler,
     limit: usize,
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::ServerTls>,
     infos: Vec<ExtraInfo>,
     listeners: Mutex<Vec<Box<dyn Listener>>>,
     state: Mutex<State>,
@@ -167,6 +175,8 @@ impl Server {
                 rt: Arc::new(rt.clone()),
                 handler,
                 limit: config.limit,
+                #[cfg(feature = "tls")]
+                tls: config.tls,
                 infos,
                 listeners: Mutex::new(listeners),
                 state: Mutex::new(State {
@@ -524,6 +534,25 @@ impl Inner {
     }
 
     fn spawn_connection(self: &Arc<Self>, t: Box<dyn Transport>) {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = self.tls.clone() {
+            // The handshake runs as a task of its own, bounded by its timeout,
+            // so a slow or hostile client never holds up the accept loop.
+            let inner = self.clone();
+            let peer = t.extra_info().peer_addr;
+            let timer = self.rt.sleep_dyn(tls.get_handshake_timeout());
+            self.rt.spawn_dyn(Box::pin(async move {
+                match crate::tls::accept_timed(t, bytes::Bytes::new(), &tls, timer).await {
+                    Ok(t) => inner.run_connection(Box::new(t)),
+                    Err(e) => tracing::warn!("tls handshake with {peer:?} failed: {e}"),
+                }
+            }));
+            return;
+        }
+        self.run_connection(t);
+    }
+
+    fn run_connection(self: &Arc<Self>, t: Box<dyn Transport>) {
         let id = {
             let mut st = lock(&self.state);
             if st.closed {

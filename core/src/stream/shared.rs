@@ -7,6 +7,7 @@
 //! others for one non-blocking call.
 
 use std::io::{self, IoSlice};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -47,6 +48,10 @@ pub(crate) enum Slot {
     /// A reader fed by hand: reads wait for `feed_data`.
     Unbound,
     Open(Box<dyn Transport>),
+    /// `start_tls` holds the transport for the handshake: reads and the
+    /// flusher wait.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    Upgrading,
     /// Closed or aborted: reads see EOF.
     Closed,
 }
@@ -83,8 +88,9 @@ pub(crate) struct Shared {
     pub(crate) read: Mutex<ReadState>,
     pub(crate) write: Mutex<WriteState>,
     pub(crate) transport: Mutex<Slot>,
-    pub(crate) info: ExtraInfo,
-    pub(crate) can_write_eof: bool,
+    /// Replaced when `start_tls` swaps the transport.
+    pub(crate) info: Mutex<ExtraInfo>,
+    pub(crate) can_write_eof: AtomicBool,
     pub(crate) rt: Option<Arc<dyn DynRuntime>>,
 }
 
@@ -119,8 +125,8 @@ impl Shared {
                 unflushed: false,
             }),
             transport: Mutex::new(slot),
-            info,
-            can_write_eof,
+            info: Mutex::new(info),
+            can_write_eof: AtomicBool::new(can_write_eof),
             rt,
         }
     }
@@ -233,7 +239,7 @@ impl Shared {
     fn fill(&self, st: &mut ReadState, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let mut slot = lock(&self.transport);
         match &mut *slot {
-            Slot::Unbound => Poll::Pending,
+            Slot::Unbound | Slot::Upgrading => Poll::Pending,
             Slot::Closed => {
                 st.rb.feed_eof();
                 Poll::Ready(Ok(()))
@@ -294,6 +300,7 @@ impl Shared {
                     let k = w.wb.next_chunks(&mut iov);
                     match &mut *lock(&self.transport) {
                         Slot::Open(t) => t.poll_write_vectored(cx, &iov[..k]),
+                        Slot::Upgrading => Poll::Pending,
                         _ => Poll::Ready(Err(io::Error::new(
                             io::ErrorKind::NotConnected,
                             "the transport is closed",
@@ -337,8 +344,10 @@ impl Shared {
                 }
             }
             if w.unflushed {
+                // A transport with a buffer of its own (TLS records) sends it now.
                 let res = match &mut *lock(&self.transport) {
                     Slot::Open(t) => t.poll_flush(cx),
+                    Slot::Upgrading => Poll::Pending,
                     _ => Poll::Ready(Ok(())),
                 };
                 match res {
@@ -361,6 +370,7 @@ impl Shared {
                         Poll::Ready(Ok(())) => t.poll_shutdown(cx),
                         other => other,
                     },
+                    Slot::Upgrading => Poll::Pending,
                     _ => Poll::Ready(Ok(())),
                 };
                 match res {

@@ -4,6 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -49,7 +50,7 @@ impl fmt::Debug for StreamWriter {
             .field("buffer", &w.wb)
             .field("closed", &w.closed)
             .field("error", &w.error)
-            .field("extra_info", &self.shared.info)
+            .field("extra_info", &*lock(&self.shared.info))
             .finish()
     }
 }
@@ -201,7 +202,7 @@ impl StreamWriter {
     /// # Ok(()) }
     /// ```
     pub fn write_eof(&self) -> Result<(), Error> {
-        if !self.shared.can_write_eof {
+        if !self.shared.can_write_eof.load(Ordering::Acquire) {
             return Err(Error::InvalidArgument(
                 "write_eof: this transport cannot half-close; use close",
             ));
@@ -219,7 +220,7 @@ impl StreamWriter {
     /// # }
     /// ```
     pub fn can_write_eof(&self) -> bool {
-        self.shared.can_write_eof
+        self.shared.can_write_eof.load(Ordering::Acquire)
     }
 
     /// Closes the connection after sending every queued byte (asyncio's
@@ -461,7 +462,7 @@ impl StreamWriter {
     /// # }
     /// ```
     pub fn extra_info(&self) -> ExtraInfo {
-        self.shared.info.clone()
+        lock(&self.shared.info).clone()
     }
 }
 

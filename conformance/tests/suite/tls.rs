@@ -1,0 +1,498 @@
+//! TLS end to end over loopback: certificates made per run by rcgen, weir on
+//! both ends, a raw rustls peer for STARTTLS with the ClientHello in the
+//! same write as the command, and CPython's `ssl` module as the peer.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use weir_core::tls::{ClientTls, ServerTls};
+use weir_core::Error;
+
+use super::{e2e, echo, in_thread, soon};
+use crate::backend::{self, ConnectOptions, ServerOptions, StreamReader, StreamWriter};
+
+/// What a server handler's read ended with.
+type ReadResult = Result<Vec<u8>, Error>;
+
+static SERIAL: AtomicUsize = AtomicUsize::new(0);
+
+/// A CA and a certificate for `localhost` and `127.0.0.1`, as PEM text.
+pub struct Pki {
+    pub ca: String,
+    pub chain: String,
+    pub key: String,
+}
+
+pub fn pki() -> Pki {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(
+        rcgen::DnType::CommonName,
+        format!("weir suite CA {}", SERIAL.fetch_add(1, Ordering::Relaxed)),
+    );
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params =
+        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap();
+    let cert = params.signed_by(&key, &ca).unwrap();
+    Pki {
+        ca: ca.pem(),
+        chain: cert.pem(),
+        key: key.serialize_pem(),
+    }
+}
+
+impl Pki {
+    fn client(&self) -> ClientTls {
+        ClientTls::from_ca_pem(self.ca.as_bytes()).unwrap()
+    }
+    fn server(&self) -> ServerTls {
+        ServerTls::from_pem(self.chain.as_bytes(), self.key.as_bytes()).unwrap()
+    }
+    /// Writes ca.pem, cert.pem and key.pem into a fresh temp dir.
+    fn files(&self) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "weir-tls-{}-{}-{}",
+            backend::NAME,
+            std::process::id(),
+            SERIAL.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("ca.pem"), &self.ca).unwrap();
+        std::fs::write(dir.join("cert.pem"), &self.chain).unwrap();
+        std::fs::write(dir.join("key.pem"), &self.key).unwrap();
+        dir
+    }
+}
+
+async fn tls_echo_server(p: &Pki) -> (crate::backend::Server, u16) {
+    let server = ServerOptions::new()
+        .tls(p.server())
+        .start(echo, "127.0.0.1", 0)
+        .await
+        .expect("tls server");
+    let port = server.local_addrs()[0].port();
+    (server, port)
+}
+
+e2e! {
+    async fn tls_echo_with_extra_info() {
+        let p = pki();
+        let (_server, port) = tls_echo_server(&p).await;
+        let (r, w) = ConnectOptions::new()
+            .tls(p.client())
+            .connect("localhost", port)
+            .await
+            .expect("tls connect");
+        w.write(b"hello over tls\n").unwrap();
+        assert_eq!(&soon(r.read_line()).await.unwrap()[..], b"hello over tls\n");
+        let info = w.extra_info();
+        let tls = info.tls.expect("tls info");
+        assert_eq!(tls.protocol_version, Some(rustls::ProtocolVersion::TLSv1_3));
+        assert!(tls.cipher_suite.is_some());
+        assert_eq!(tls.peer_certificates.len(), 1);
+        assert_eq!(tls.server_name.as_deref(), Some("localhost"));
+        assert!(info.peer_addr.is_some());
+        assert!(w.can_write_eof(), "TLS 1.3 can half-close");
+        // 1 MiB through TLS, in order.
+        let big = super::pattern(1 << 20);
+        w.write(&big).unwrap();
+        w.drain().await.unwrap();
+        assert_eq!(&soon(r.read_exactly(big.len())).await.unwrap()[..], &big[..]);
+    }
+}
+
+e2e! {
+    async fn tls_server_hostname_override() {
+        let p = pki();
+        let (_server, port) = tls_echo_server(&p).await;
+        // Connect by address; check the certificate against the name it carries.
+        let r = ConnectOptions::new()
+            .tls(p.client())
+            .server_hostname("localhost")
+            .connect("127.0.0.1", port)
+            .await;
+        assert!(r.is_ok(), "{:?}", r.err());
+    }
+}
+
+e2e! {
+    async fn tls_wrong_hostname_and_untrusted_ca_fail_clearly() {
+        let p = pki();
+        let (_server, port) = tls_echo_server(&p).await;
+        let err = ConnectOptions::new()
+            .tls(p.client())
+            .server_hostname("not-this-host.example")
+            .connect("127.0.0.1", port)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("does not name this host"), "{err}");
+        let other = pki();
+        let err = ConnectOptions::new()
+            .tls(other.client())
+            .connect("localhost", port)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("not trusted"), "{err}");
+    }
+}
+
+e2e! {
+    async fn tls_handshake_timeout_against_a_silent_peer() {
+        let p = pki();
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let keep = std::thread::spawn(move || {
+            let (s, _) = l.accept().unwrap();
+            std::thread::sleep(Duration::from_secs(2));
+            drop(s);
+        });
+        let err = ConnectOptions::new()
+            .tls(p.client().handshake_timeout(Duration::from_millis(200)))
+            .connect("localhost", port)
+            .await
+            .unwrap_err();
+        assert_eq!(err.io_kind(), std::io::ErrorKind::TimedOut, "{err}");
+        in_thread(move || keep.join().unwrap()).await;
+    }
+}
+
+e2e! {
+    async fn tls_plaintext_peer_fails_cleanly_and_the_server_goes_on() {
+        let p = pki();
+        let (_server, port) = tls_echo_server(&p).await;
+        // A plaintext client on the TLS port: that connection is closed...
+        let got = in_thread(move || {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            s.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+            let mut v = Vec::new();
+            let _ = s.read_to_end(&mut v);
+            v
+        })
+        .await;
+        assert!(!got.starts_with(b"GET"), "plaintext must not be echoed");
+        // ...and a TLS client is still served.
+        let (r, w) = ConnectOptions::new().tls(p.client()).connect("localhost", port).await.unwrap();
+        w.write(b"still here\n").unwrap();
+        assert_eq!(&soon(r.read_line()).await.unwrap()[..], b"still here\n");
+        // And a TLS client against a plaintext server fails, not hangs.
+        let (_plain, plain_addr) = super::echo_server().await;
+        let err = ConnectOptions::new()
+            .tls(p.client().handshake_timeout(Duration::from_secs(5)))
+            .connect("localhost", plain_addr.port())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err.io_kind(), std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof),
+            "{err}"
+        );
+    }
+}
+
+/// A STARTTLS server: `STARTTLS\r\n` upgrades (with a `220` first when
+/// `answer` is set), then each line comes back as `250 <line>`.
+fn starttls_handler(
+    tls: ServerTls,
+    answer: bool,
+    read_ahead: Arc<AtomicUsize>,
+) -> impl Fn(
+    StreamReader,
+    StreamWriter,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+       + Send
+       + Sync
+       + 'static {
+    move |r: StreamReader, w: StreamWriter| {
+        let tls = tls.clone();
+        let read_ahead = read_ahead.clone();
+        Box::pin(async move {
+            let Ok(line) = r.read_line().await else {
+                return;
+            };
+            assert_eq!(&line[..], b"STARTTLS\r\n");
+            read_ahead.store(r.buffered(), Ordering::SeqCst);
+            if answer {
+                w.write(b"220 go ahead\r\n").unwrap();
+            }
+            if let Err(e) = w.start_tls_server(&tls).await {
+                panic!("server start_tls: {e}");
+            }
+            while let Ok(line) = r.read_line().await {
+                if line.is_empty() {
+                    break;
+                }
+                let mut out = b"250 ".to_vec();
+                out.extend_from_slice(&line);
+                if w.write(&out).is_err() {
+                    break;
+                }
+            }
+            w.close();
+            let _ = w.wait_closed().await;
+        })
+    }
+}
+
+e2e! {
+    async fn starttls_client_hello_in_the_same_write_as_the_command() {
+        let p = pki();
+        let read_ahead = Arc::new(AtomicUsize::new(0));
+        let server = backend::start_server(starttls_handler(p.server(), false, read_ahead.clone()), "127.0.0.1", 0)
+            .await
+            .unwrap();
+        let port = server.local_addrs()[0].port();
+        let ca = p.ca.clone();
+        let reply = in_thread(move || {
+            let mut roots = rustls::RootCertStore::empty();
+            use rustls::pki_types::pem::PemObject;
+            for c in rustls::pki_types::CertificateDer::pem_slice_iter(ca.as_bytes()) {
+                roots.add(c.unwrap()).unwrap();
+            }
+            let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+            let mut conn = rustls::ClientConnection::new(
+                Arc::new(cfg),
+                "localhost".try_into().unwrap(),
+            )
+            .unwrap();
+            let mut first = b"STARTTLS\r\n".to_vec();
+            conn.write_tls(&mut first).unwrap(); // the ClientHello
+            let mut sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            sock.write_all(&first).unwrap(); // command and hello in one write
+            let mut tls = rustls::StreamOwned::new(conn, sock);
+            tls.write_all(b"EHLO secure\r\n").unwrap();
+            let mut buf = [0u8; 64];
+            let n = tls.read(&mut buf).unwrap();
+            buf[..n].to_vec()
+        })
+        .await;
+        assert_eq!(&reply[..], b"250 EHLO secure\r\n");
+        assert!(
+            read_ahead.load(Ordering::SeqCst) > 0,
+            "the ClientHello must have been read ahead with the command and handed to TLS"
+        );
+    }
+}
+
+e2e! {
+    async fn starttls_weir_to_weir_both_sides() {
+        let p = pki();
+        let server = backend::start_server(starttls_handler(p.server(), true, Arc::default()), "127.0.0.1", 0)
+            .await
+            .unwrap();
+        let port = server.local_addrs()[0].port();
+        let (r, w) = backend::open_connection("127.0.0.1", port).await.unwrap();
+        assert!(w.extra_info().tls.is_none());
+        w.write(b"STARTTLS\r\n").unwrap();
+        assert_eq!(&soon(r.read_line()).await.unwrap()[..], b"220 go ahead\r\n");
+        w.start_tls(&p.client(), "localhost").await.expect("client start_tls");
+        assert!(w.extra_info().tls.is_some(), "extra_info follows the new transport");
+        w.write(b"PING\r\n").unwrap();
+        assert_eq!(&soon(r.read_line()).await.unwrap()[..], b"250 PING\r\n");
+        w.write_eof().unwrap();
+        assert_eq!(&soon(r.read_line()).await.unwrap()[..], b"", "server closed after our EOF");
+    }
+}
+
+e2e! {
+    async fn tls13_write_eof_half_closes_and_the_peer_still_answers() {
+        let p = pki();
+        let server = ServerOptions::new()
+            .tls(p.server())
+            .start(
+                |r: StreamReader, w: StreamWriter| async move {
+                    let all = r.read_to_end().await.unwrap();
+                    w.write(format!("got {} bytes", all.len())).unwrap();
+                    w.close();
+                    let _ = w.wait_closed().await;
+                },
+                "127.0.0.1",
+                0,
+            )
+            .await
+            .unwrap();
+        let port = server.local_addrs()[0].port();
+        let (r, w) = ConnectOptions::new().tls(p.client()).connect("localhost", port).await.unwrap();
+        w.write(vec![b'x'; 100_000]).unwrap();
+        w.write_eof().unwrap();
+        assert_eq!(&soon(r.read_to_end()).await.unwrap()[..], b"got 100000 bytes");
+    }
+}
+
+e2e! {
+    async fn tls_peer_closing_without_close_notify_is_truncation() {
+        let p = pki();
+        let seen: Arc<Mutex<Option<ReadResult>>> = Arc::default();
+        let out = seen.clone();
+        let server = ServerOptions::new()
+            .tls(p.server())
+            .start(
+                move |r: StreamReader, _w: StreamWriter| {
+                    let out = out.clone();
+                    async move {
+                        let res = r.read_to_end().await.map(|b| b.to_vec());
+                        *out.lock().unwrap() = Some(res);
+                    }
+                },
+                "127.0.0.1",
+                0,
+            )
+            .await
+            .unwrap();
+        let port = server.local_addrs()[0].port();
+        let ca = p.ca.clone();
+        // Keep the client's socket open until the server has answered:
+        // closing it with unread data (session tickets) would send a reset.
+        let client = in_thread(move || {
+            let tls = ClientTls::from_ca_pem(ca.as_bytes()).unwrap();
+            let mut conn = rustls::ClientConnection::new(
+                tls.config().clone(),
+                "localhost".try_into().unwrap(),
+            )
+            .unwrap();
+            let mut sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            while conn.is_handshaking() {
+                conn.complete_io(&mut sock).unwrap();
+            }
+            conn.writer().write_all(b"cut short").unwrap();
+            while conn.wants_write() {
+                conn.write_tls(&mut sock).unwrap();
+            }
+            // FIN with no close_notify before it.
+            sock.shutdown(std::net::Shutdown::Write).unwrap();
+            sock
+        })
+        .await;
+        let res = soon(async {
+            loop {
+                if let Some(r) = seen.lock().unwrap().take() {
+                    break r;
+                }
+                backend::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
+        drop(client);
+        let err = res.expect_err("truncation must be an error, not a clean EOF");
+        assert_eq!(err.io_kind(), std::io::ErrorKind::UnexpectedEof, "{err}");
+        assert!(err.to_string().contains("truncation"), "{err}");
+    }
+}
+
+/// Runs a python3 script with `args`, returning its stdout; fails the test
+/// with stderr if it fails.
+fn python(script: &str, args: &[String]) -> Vec<u8> {
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("python3 is needed for the CPython interop tests: install python3");
+    assert!(
+        out.status.success(),
+        "python3 failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+const PY_TLS_CLIENT: &str = r#"
+import asyncio, ssl, sys
+async def main(port, ca):
+    ctx = ssl.create_default_context(cafile=ca)
+    r, w = await asyncio.open_connection("localhost", port, ssl=ctx)
+    payload = bytes(range(256)) * 40 + b"\n"
+    w.write(payload)
+    await w.drain()
+    back = await r.readexactly(len(payload))
+    assert back == payload, "echo mismatch"
+    sys.stdout.write("ok %d" % len(back))
+    w.close()
+    await w.wait_closed()
+asyncio.run(asyncio.wait_for(main(int(sys.argv[1]), sys.argv[2]), 20))
+"#;
+
+e2e! {
+    async fn cpython_tls_client_against_weir_tls_server() {
+        let p = pki();
+        let dir = p.files();
+        let (_server, port) = tls_echo_server(&p).await;
+        let args = vec![port.to_string(), dir.join("ca.pem").display().to_string()];
+        let out = in_thread(move || python(PY_TLS_CLIENT, &args)).await;
+        assert_eq!(String::from_utf8_lossy(&out), "ok 10241");
+    }
+}
+
+const PY_TLS_SERVER: &str = r#"
+import asyncio, ssl, sys
+async def handle(r, w):
+    data = await r.readuntil(b"END\n")
+    w.write(b"echo:" + data)
+    await w.drain()
+    w.close()
+async def main(cert, key):
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=ctx)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await asyncio.sleep(15)
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"#;
+
+e2e! {
+    async fn weir_tls_client_against_cpython_tls_server() {
+        let p = pki();
+        let dir = p.files();
+        let mut child = Command::new("python3")
+            .arg("-c")
+            .arg(PY_TLS_SERVER)
+            .arg(dir.join("cert.pem"))
+            .arg(dir.join("key.pem"))
+            .stdout(Stdio::piped())
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("python3 is needed for the CPython interop tests: install python3");
+        let mut stdout = child.stdout.take().unwrap();
+        let port: u16 = in_thread(move || {
+            let mut line = Vec::new();
+            let mut b = [0u8; 1];
+            while stdout.read(&mut b).unwrap() == 1 && b[0] != b'\n' {
+                line.push(b[0]);
+            }
+            String::from_utf8(line).unwrap().trim().parse().unwrap()
+        })
+        .await;
+        let (r, w) = ConnectOptions::new()
+            .tls(ClientTls::from_ca_file(dir.join("ca.pem")).unwrap())
+            .connect("localhost", port)
+            .await
+            .unwrap();
+        let mut msg = super::pattern(5000);
+        msg.retain(|&b| b != b'E');
+        msg.extend_from_slice(b"END\n");
+        w.write(&msg).unwrap();
+        let back = soon(r.read_to_end()).await;
+        let _ = child.kill();
+        let _ = child.wait();
+        let back = back.expect("CPython closes with close_notify: a clean EOF");
+        let mut expect = b"echo:".to_vec();
+        expect.extend_from_slice(&msg);
+        assert_eq!(&back[..], &expect[..]);
+    }
+}

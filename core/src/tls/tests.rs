@@ -1,0 +1,425 @@
+//! TLS over in-memory transports: no sockets, certificates made by rcgen.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use super::*;
+use crate::rt::BoxFuture;
+
+// ----- an in-memory duplex pipe --------------------------------------------
+
+#[derive(Default)]
+struct Dir {
+    buf: VecDeque<u8>,
+    closed: bool,
+    waker: Option<Waker>,
+}
+
+struct End {
+    rx: Arc<Mutex<Dir>>,
+    tx: Arc<Mutex<Dir>>,
+    name: &'static str,
+}
+
+fn pipe() -> (End, End) {
+    let a = Arc::new(Mutex::new(Dir::default()));
+    let b = Arc::new(Mutex::new(Dir::default()));
+    (
+        End {
+            rx: a.clone(),
+            tx: b.clone(),
+            name: "client",
+        },
+        End {
+            rx: b,
+            tx: a,
+            name: "server",
+        },
+    )
+}
+
+impl End {
+    fn close_tx(&self) {
+        let mut tx = self.tx.lock().unwrap();
+        tx.closed = true;
+        if let Some(w) = tx.waker.take() {
+            w.wake();
+        }
+    }
+    fn pending_bytes(&self) -> usize {
+        self.rx.lock().unwrap().buf.len()
+    }
+}
+
+impl Drop for End {
+    fn drop(&mut self) {
+        self.close_tx();
+    }
+}
+
+impl Transport for End {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let mut rx = self.rx.lock().unwrap();
+        if rx.buf.is_empty() {
+            if rx.closed {
+                return Poll::Ready(Ok(0));
+            }
+            rx.waker = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
+        let n = buf.len().min(rx.buf.len());
+        for (dst, src) in buf.iter_mut().zip(rx.buf.drain(..n)) {
+            *dst = src;
+        }
+        Poll::Ready(Ok(n))
+    }
+    fn poll_write_vectored(
+        &mut self,
+        _: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let mut tx = self.tx.lock().unwrap();
+        if tx.closed {
+            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+        }
+        let mut n = 0;
+        for b in bufs {
+            tx.buf.extend(b.iter());
+            n += b.len();
+        }
+        if let Some(w) = tx.waker.take() {
+            w.wake();
+        }
+        Poll::Ready(Ok(n))
+    }
+    fn poll_flush(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.close_tx();
+        Poll::Ready(Ok(()))
+    }
+    fn can_write_eof(&self) -> bool {
+        true
+    }
+    fn extra_info(&self) -> ExtraInfo {
+        let _ = self.name;
+        ExtraInfo::default()
+    }
+}
+
+// ----- a runtime over tokio --------------------------------------------------
+
+#[derive(Clone, Debug)]
+struct Tokio;
+
+impl Runtime for Tokio {
+    fn spawn(&self, fut: BoxFuture) {
+        tokio::spawn(fut);
+    }
+    fn sleep(&self, d: Duration) -> BoxFuture {
+        Box::pin(tokio::time::sleep(d))
+    }
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+}
+
+// ----- certificates ------------------------------------------------------------
+
+struct Pki {
+    ca_pem: String,
+    chain_pem: String,
+    key_pem: String,
+}
+
+static CA_SERIAL: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A CA (with a name of its own) and a server certificate for `names`, signed by it.
+fn pki(names: &[&str]) -> Pki {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(
+        rcgen::DnType::CommonName,
+        format!(
+            "weir test CA {}",
+            CA_SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ),
+    );
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params =
+        rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .unwrap();
+    let cert = params.signed_by(&key, &ca).unwrap();
+    Pki {
+        ca_pem: ca.pem(),
+        chain_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    }
+}
+
+fn tls_pair(names: &[&str]) -> (ClientTls, ServerTls) {
+    let p = pki(names);
+    (
+        ClientTls::from_ca_pem(p.ca_pem.as_bytes()).unwrap(),
+        ServerTls::from_pem(p.chain_pem.as_bytes(), p.key_pem.as_bytes()).unwrap(),
+    )
+}
+
+async fn read_some(t: &mut dyn Transport) -> io::Result<Vec<u8>> {
+    let mut buf = [0u8; 4096];
+    let n = poll_fn(|cx| t.poll_read(cx, &mut buf)).await?;
+    Ok(buf[..n].to_vec())
+}
+
+async fn write_all(t: &mut dyn Transport, mut data: &[u8]) -> io::Result<()> {
+    while !data.is_empty() {
+        let n = poll_fn(|cx| t.poll_write_vectored(cx, &[IoSlice::new(data)])).await?;
+        data = &data[n..];
+    }
+    poll_fn(|cx| t.poll_flush(cx)).await
+}
+
+/// Connects a client and a server over a pipe.
+async fn handshake_pair(
+    client: &ClientTls,
+    server: &ServerTls,
+    host: &str,
+) -> (Result<TlsTransport, Error>, Result<TlsTransport, Error>) {
+    let (c, s) = pipe();
+    let server = server.clone();
+    let srv = tokio::spawn(async move { accept(&Tokio, Box::new(s), &server).await });
+    let cli = connect(&Tokio, Box::new(c), client, host).await;
+    (cli, srv.await.unwrap())
+}
+
+// ----- tests -----------------------------------------------------------------
+
+#[test]
+fn handshake_and_data_both_ways_with_tls_info() {
+    rt().block_on(async {
+        let (client, server) = tls_pair(&["localhost"]);
+        let client = client.alpn([b"weir"]);
+        let server = server.alpn([b"weir"]);
+        let (c, s) = handshake_pair(&client, &server, "localhost").await;
+        let (mut c, mut s) = (c.unwrap(), s.unwrap());
+        write_all(&mut c, b"hello over tls\n").await.unwrap();
+        assert_eq!(read_some(&mut s).await.unwrap(), b"hello over tls\n");
+        write_all(&mut s, b"and back\n").await.unwrap();
+        assert_eq!(read_some(&mut c).await.unwrap(), b"and back\n");
+
+        let ci = c.extra_info().tls.unwrap();
+        assert_eq!(ci.protocol_version, Some(rustls::ProtocolVersion::TLSv1_3));
+        assert!(ci.cipher_suite.is_some());
+        assert_eq!(ci.peer_certificates.len(), 1);
+        assert_eq!(ci.alpn_protocol.as_deref(), Some(&b"weir"[..]));
+        assert_eq!(ci.server_name.as_deref(), Some("localhost"));
+        let si = s.tls_info();
+        assert_eq!(
+            si.server_name.as_deref(),
+            Some("localhost"),
+            "SNI seen by the server"
+        );
+        assert!(si.peer_certificates.is_empty(), "no client certificate");
+        assert!(c.can_write_eof() && s.can_write_eof());
+    });
+}
+
+#[test]
+fn wrong_hostname_is_a_clear_error() {
+    rt().block_on(async {
+        let (client, server) = tls_pair(&["localhost"]);
+        let (c, _s) = handshake_pair(&client, &server, "other.example").await;
+        let msg = c.unwrap_err().to_string();
+        assert!(msg.contains("does not name this host"), "{msg}");
+    });
+}
+
+#[test]
+fn server_hostname_overrides_the_name_checked() {
+    rt().block_on(async {
+        let (client, server) = tls_pair(&["service.internal"]);
+        let client = client.server_hostname("service.internal").unwrap();
+        let (c, s) = handshake_pair(&client, &server, "127.0.0.1").await;
+        assert!(c.is_ok() && s.is_ok());
+    });
+}
+
+#[test]
+fn untrusted_ca_is_a_clear_error() {
+    rt().block_on(async {
+        let (_, server) = tls_pair(&["localhost"]);
+        let (other_client, _) = tls_pair(&["localhost"]);
+        let (c, _s) = handshake_pair(&other_client, &server, "localhost").await;
+        let msg = c.unwrap_err().to_string();
+        assert!(msg.contains("not trusted"), "{msg}");
+    });
+}
+
+#[test]
+fn handshake_timeout_fires_against_a_silent_peer() {
+    rt().block_on(async {
+        let (client, _) = tls_pair(&["localhost"]);
+        let client = client.handshake_timeout(Duration::from_millis(100));
+        let (c, silent) = pipe();
+        let err = connect(&Tokio, Box::new(c), &client, "localhost")
+            .await
+            .unwrap_err();
+        assert_eq!(err.io_kind(), io::ErrorKind::TimedOut, "{err}");
+        assert!(silent.pending_bytes() > 0, "the ClientHello was sent");
+    });
+}
+
+#[test]
+fn plaintext_peer_fails_cleanly() {
+    rt().block_on(async {
+        let (_, server) = tls_pair(&["localhost"]);
+        let (mut c, s) = pipe();
+        write_all(&mut c, b"GET / HTTP/1.0\r\n\r\n").await.unwrap();
+        let err = accept(&Tokio, Box::new(s), &server).await.unwrap_err();
+        assert_eq!(err.io_kind(), io::ErrorKind::InvalidData, "{err}");
+        assert!(err.to_string().contains("speaking TLS"), "{err}");
+        // And a client against a plaintext server that answers garbage.
+        let (client, _) = tls_pair(&["localhost"]);
+        let (c, mut s) = pipe();
+        let t = tokio::spawn(async move {
+            let _hello = read_some(&mut s).await;
+            write_all(&mut s, b"220 smtp.example ESMTP ready\r\n")
+                .await
+                .unwrap();
+            s
+        });
+        let err = connect(&Tokio, Box::new(c), &client, "localhost")
+            .await
+            .unwrap_err();
+        assert_eq!(err.io_kind(), io::ErrorKind::InvalidData, "{err}");
+        drop(t.await);
+    });
+}
+
+#[test]
+fn peer_closing_mid_handshake_is_eof() {
+    rt().block_on(async {
+        let (client, _) = tls_pair(&["localhost"]);
+        let (c, s) = pipe();
+        drop(s);
+        let err = connect(&Tokio, Box::new(c), &client, "localhost")
+            .await
+            .unwrap_err();
+        assert_eq!(err.io_kind(), io::ErrorKind::UnexpectedEof, "{err}");
+    });
+}
+
+#[test]
+fn tls13_half_close_keeps_the_other_direction() {
+    rt().block_on(async {
+        let (client, server) = tls_pair(&["localhost"]);
+        let (c, s) = handshake_pair(&client, &server, "localhost").await;
+        let (mut c, mut s) = (c.unwrap(), s.unwrap());
+        write_all(&mut c, b"request").await.unwrap();
+        poll_fn(|cx| c.poll_shutdown(cx)).await.unwrap();
+        assert_eq!(read_some(&mut s).await.unwrap(), b"request");
+        assert_eq!(
+            read_some(&mut s).await.unwrap(),
+            b"",
+            "close_notify reads as a clean EOF"
+        );
+        write_all(&mut s, b"response after our EOF").await.unwrap();
+        poll_fn(|cx| s.poll_shutdown(cx)).await.unwrap();
+        assert_eq!(read_some(&mut c).await.unwrap(), b"response after our EOF");
+        assert_eq!(read_some(&mut c).await.unwrap(), b"");
+    });
+}
+
+#[test]
+fn closing_without_close_notify_is_truncation() {
+    rt().block_on(async {
+        let (client, server) = tls_pair(&["localhost"]);
+        let (c, s) = handshake_pair(&client, &server, "localhost").await;
+        let (mut c, mut s) = (c.unwrap(), s.unwrap());
+        write_all(&mut c, b"partial").await.unwrap();
+        drop(c); // the socket closes with no close_notify
+        assert_eq!(read_some(&mut s).await.unwrap(), b"partial");
+        let err = read_some(&mut s).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(err.to_string().contains("truncation"), "{err}");
+    });
+}
+
+#[test]
+fn tls12_cannot_write_eof() {
+    rt().block_on(async {
+        let p = pki(&["localhost"]);
+        let mut roots = RootCertStore::empty();
+        for c in CertificateDer::pem_slice_iter(p.ca_pem.as_bytes()) {
+            roots.add(c.unwrap()).unwrap();
+        }
+        let cfg = ClientConfig::builder_with_provider(provider())
+            .with_protocol_versions(&[&rustls::version::TLS12])
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let client = ClientTls::new(Arc::new(cfg));
+        let server = ServerTls::from_pem(p.chain_pem.as_bytes(), p.key_pem.as_bytes()).unwrap();
+        let (c, s) = handshake_pair(&client, &server, "localhost").await;
+        let (c, s) = (c.unwrap(), s.unwrap());
+        assert_eq!(
+            c.tls_info().protocol_version,
+            Some(rustls::ProtocolVersion::TLSv1_2)
+        );
+        assert!(!c.can_write_eof() && !s.can_write_eof());
+    });
+}
+
+#[test]
+fn starttls_read_ahead_is_handed_to_tls() {
+    rt().block_on(async {
+        let (client, server) = tls_pair(&["localhost"]);
+        let (mut c, mut s) = pipe();
+        // The client sends STARTTLS and, in the same flight, its ClientHello.
+        write_all(&mut c, b"STARTTLS\r\n").await.unwrap();
+        let cli =
+            tokio::spawn(async move { connect(&Tokio, Box::new(c), &client, "localhost").await });
+        while s.pending_bytes() <= 10 {
+            tokio::task::yield_now().await;
+        }
+        // The server's reader takes everything off the socket at once...
+        let mut rb = crate::ReadBuffer::default();
+        let got = read_some(&mut s).await.unwrap();
+        rb.feed(&got).unwrap();
+        let Ok(crate::Step::Ready(line)) = rb.read_line() else {
+            panic!()
+        };
+        assert_eq!(&line[..], b"STARTTLS\r\n");
+        // ...so the ClientHello sits in its buffer: hand it over.
+        assert!(rb.buffered() > 0, "the test must exercise a read-ahead");
+        let Ok(crate::Step::Ready(early)) = rb.read(usize::MAX) else {
+            panic!()
+        };
+        let mut srv = accept_after(&Tokio, Box::new(s), early, &server)
+            .await
+            .unwrap();
+        let mut cli = cli.await.unwrap().unwrap();
+        write_all(&mut cli, b"EHLO secure\r\n").await.unwrap();
+        assert_eq!(read_some(&mut srv).await.unwrap(), b"EHLO secure\r\n");
+    });
+}
+
+#[test]
+fn bad_configuration_is_reported() {
+    assert!(ClientTls::from_ca_pem(
+        b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"
+    )
+    .is_err());
+    let p = pki(&["localhost"]);
+    let other = pki(&["localhost"]);
+    let err = ServerTls::from_pem(p.chain_pem.as_bytes(), other.key_pem.as_bytes());
+    assert!(err.is_err(), "a key that does not match the certificate");
+    assert!(ClientTls::webpki_roots().server_hostname("").is_err());
+}
