@@ -44,7 +44,9 @@
 //! time and without sockets; CPython's own `asyncio.StreamReader` checks them
 //! scenario by scenario (`weir-conformance`). Each runtime only moves bytes.
 
+pub mod blocking;
 pub mod error;
+pub mod eyeballs;
 pub mod reader;
 pub mod separator;
 pub mod writer;

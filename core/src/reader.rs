@@ -562,7 +562,7 @@ impl ReadBuffer {
     }
 
     fn after_feed(&mut self) {
-        if !self.paused && self.buffered() > 2 * self.limit {
+        if !self.paused && self.buffered() > self.limit.saturating_mul(2) {
             self.paused = true;
         }
     }

@@ -1,0 +1,73 @@
+//! A synchronous line client over `std::net::TcpStream`, built on
+//! `weir_core::blocking`: sends each message as a line and prints each reply
+//! line, with asyncio's read semantics and no async runtime.
+//!
+//! ```text
+//! cargo run -p weir-tokio --example echo_server -- --mode lines &
+//! cargo run -p weir-core --example sync_line_client -- --port 8888 hello world
+//! ```
+
+use weir_core::blocking::{self, BlockingReader, BlockingWriter};
+use weir_core::Error;
+
+/// Sends every message as one line, then reads one reply line per message.
+/// Returns the replies without their line endings.
+pub fn exchange(
+    reader: &mut BlockingReader<std::net::TcpStream>,
+    writer: &mut BlockingWriter<std::net::TcpStream>,
+    messages: &[String],
+) -> Result<Vec<String>, Error> {
+    for m in messages {
+        writer.write(m.as_bytes())?;
+        writer.write(b"\n")?;
+    }
+    writer.drain()?;
+    let mut replies = Vec::with_capacity(messages.len());
+    for _ in messages {
+        let line = reader.read_line()?;
+        if line.is_empty() {
+            return Err(Error::connection(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the server closed the connection before answering every line",
+            )));
+        }
+        replies.push(String::from_utf8_lossy(&line).trim_end().to_string());
+    }
+    Ok(replies)
+}
+
+#[allow(dead_code)] // the test includes this file for `exchange` alone
+fn main() {
+    let mut host = "127.0.0.1".to_string();
+    let mut port = 8888u16;
+    let mut messages = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--host" => host = args.next().unwrap_or(host),
+            "--port" => {
+                let v = args.next().unwrap_or_default();
+                port = v.parse().unwrap_or_else(|_| {
+                    eprintln!("--port needs a number from 1 to 65535, got {v:?}");
+                    std::process::exit(2)
+                });
+            }
+            _ => messages.push(a),
+        }
+    }
+    if messages.is_empty() {
+        messages.push("Hello World!".to_string());
+    }
+    let result = blocking::open_connection((host.as_str(), port)).and_then(|(mut r, mut w)| {
+        let replies = exchange(&mut r, &mut w, &messages)?;
+        w.close()?;
+        Ok(replies)
+    });
+    match result {
+        Ok(replies) => replies.iter().for_each(|r| println!("{r}")),
+        Err(e) => {
+            eprintln!("sync_line_client: {host}:{port}: {e}");
+            std::process::exit(1);
+        }
+    }
+}
