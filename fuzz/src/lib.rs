@@ -14,18 +14,18 @@
 //! | [`reader_ops`] | `ReadBuffer` against a CPython `StreamReader` model ([`model`]) |
 //! | [`separators`] | `Separators::find` against naive search; split feeds change nothing |
 //! | [`writer_ops`] | `WriteBuffer`'s byte accounting, order and watermark rules |
+//! | [`eyeballs`] | the happy-eyeballs planner: a valid schedule, at most one winner |
+//! | [`scenario_parser`] | the conformance scenario parser: any bytes, never a panic; round trip |
 //!
-//! Two more targets belong here once their code lands on main: the scenario
-//! file parser of the conformance crate (`scenario_parser`: any bytes, never a
-//! panic) and the happy-eyeballs planner of weir-core (`eyeballs`: any address
-//! lists and events give a valid schedule with at most one winner). Each gets
-//! a module, an entry in [`TARGETS`], a one-line file in `fuzz_targets/` and a
-//! corpus folder.
+//! A new target gets a module, an entry in [`TARGETS`], a one-line file in
+//! `fuzz_targets/`, a `[[bin]]` in `Cargo.toml` and a corpus folder.
 
+pub mod eyeballs;
 pub mod input;
 pub mod known;
 pub mod model;
 pub mod reader_ops;
+pub mod scenario_parser;
 pub mod separators;
 pub mod writer_ops;
 
@@ -46,4 +46,6 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("reader_ops", reader_ops::run),
     ("separators", separators::run),
     ("writer_ops", writer_ops::run),
+    ("eyeballs", eyeballs::run),
+    ("scenario_parser", scenario_parser::run),
 ];
