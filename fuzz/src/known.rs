@@ -2,10 +2,11 @@
 //!
 //! Each constant names one bug. While it is `true`, the targets steer around
 //! it (so fuzzing goes on finding *other* bugs and the replay test stays
-//! green); `run_strict` does not, and the crash inputs in
-//! `fuzz/artifacts-found/` still fail there (`cargo test -p weir-fuzz --
-//! --ignored`). When core is fixed, set the constant to `false` (or delete it
-//! and the code that reads it) and move the artifact into the corpus.
+//! green); `run_strict` does not. [`ARTIFACTS`] ties each bug to its minimal
+//! crash input in `fuzz/artifacts-found/`, and `tests/replay.rs` checks that
+//! this file is current: an open bug must still crash `run_strict`, a fixed
+//! one must not. When core is fixed, that test fails and says which constant
+//! to set to `false`; then move the artifact into `corpus/reader_ops/`.
 
 /// `read_until` after a `LimitOverrunError { separator_found: false }`, with
 /// the same `Separators` and nothing read in between, returns `NeedData` (or,
@@ -26,7 +27,28 @@ pub const SCAN_CACHE_SKIPS_REPEATED_OVERRUN: bool = true;
 /// lost, but the reader reports a wrong state until then, and the pause
 /// check after a feed counts too few bytes.
 ///
-/// Cause: `read` and `read_exactly` return for `n == 0` before `untake()`.
-/// The same hidden state follows a dropped `read_to_end` future until the
-/// next read. Artifact: `artifacts-found/reader_ops-zero-read-after-read-to-end`.
+/// Cause: `read` and `read_exactly` return for `n == 0` before `untake()`;
+/// more generally the taken bytes come back only when the next read calls
+/// `untake()`. So the same hidden state follows a pending `read_to_end` that
+/// is simply dropped (a timeout around it): after `feed_eof`, `at_eof()` is
+/// true while the bytes are still there for the next `read`. Artifacts:
+/// `artifacts-found/reader_ops-zero-read-after-read-to-end` and
+/// `artifacts-found/reader_ops-dropped-read-to-end`.
 pub const ZERO_READ_KEEPS_READ_TO_END_TAKE: bool = true;
+
+/// Each crash input in `fuzz/artifacts-found/` (all `reader_ops` inputs) and
+/// whether its bug is still open.
+pub const ARTIFACTS: &[(&str, bool)] = &[
+    (
+        "reader_ops-repeated-overrun",
+        SCAN_CACHE_SKIPS_REPEATED_OVERRUN,
+    ),
+    (
+        "reader_ops-zero-read-after-read-to-end",
+        ZERO_READ_KEEPS_READ_TO_END_TAKE,
+    ),
+    (
+        "reader_ops-dropped-read-to-end",
+        ZERO_READ_KEEPS_READ_TO_END_TAKE,
+    ),
+];

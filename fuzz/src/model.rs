@@ -218,7 +218,9 @@ impl Model {
 
     // ----- the coroutines ----------------------------------------------------
 
-    fn abandon(&mut self) {
+    /// Drops the parked read, if any (in async code: its future was dropped).
+    /// A `read(-1)`'s blocks go back to the front of the buffer.
+    pub fn abandon(&mut self) {
         if let Some(Coroutine::ReadToEnd { mut blocks }) = self.waiter.take() {
             blocks.extend_from_slice(&self.buffer);
             self.buffer = blocks;
@@ -327,48 +329,47 @@ impl Model {
     fn readuntil(&mut self, seps: &[Vec<u8>], mut offset: usize) -> Until {
         let min_seplen = seps[0].len();
         let max_seplen = seps[seps.len() - 1].len();
-        {
-            let buflen = self.buffer.len();
-            if buflen as isize - offset as isize >= min_seplen as isize {
-                // The match that ends first wins; on a tie the shorter (earlier
-                // in the sorted list) keeps its place.
-                let mut best: Option<(usize, usize)> = None;
-                for sep in seps {
-                    if let Some(start) = naive_find(&self.buffer, sep, offset) {
-                        let end = start + sep.len();
-                        if best.is_none_or(|(_, best_end)| end < best_end) {
-                            best = Some((start, end));
-                        }
+        let buflen = self.buffer.len();
+        // `buflen - offset >= min_seplen`, in Python's signed arithmetic.
+        if buflen as isize - offset as isize >= min_seplen as isize {
+            // The match that ends first wins; on a tie the shorter (earlier
+            // in the sorted list) keeps its place.
+            let mut best: Option<(usize, usize)> = None;
+            for sep in seps {
+                if let Some(start) = naive_find(&self.buffer, sep, offset) {
+                    let end = start + sep.len();
+                    if best.is_none_or(|(_, best_end)| end < best_end) {
+                        best = Some((start, end));
                     }
                 }
-                if let Some((start, end)) = best {
-                    if start > self.limit {
-                        return Until::Done(Err(Error::LimitOverrun(LimitOverrunError {
-                            consumed: start,
-                            separator_found: true,
-                        })));
-                    }
-                    let chunk = self.take_front(end);
-                    self.maybe_resume();
-                    return Until::Done(Ok(chunk));
-                }
-                offset = (buflen + 1).saturating_sub(max_seplen);
-                if offset > self.limit {
+            }
+            if let Some((start, end)) = best {
+                if start > self.limit {
                     return Until::Done(Err(Error::LimitOverrun(LimitOverrunError {
-                        consumed: offset,
-                        separator_found: false,
+                        consumed: start,
+                        separator_found: true,
                     })));
                 }
+                let chunk = self.take_front(end);
+                self.maybe_resume();
+                return Until::Done(Ok(chunk));
             }
-            if self.eof {
-                let chunk = self.take_front(self.buffer.len());
-                return Until::Done(Err(Error::IncompleteRead(IncompleteReadError {
-                    partial: chunk.into(),
-                    expected: None,
+            offset = (buflen + 1).saturating_sub(max_seplen);
+            if offset > self.limit {
+                return Until::Done(Err(Error::LimitOverrun(LimitOverrunError {
+                    consumed: offset,
+                    separator_found: false,
                 })));
             }
-            Until::Parked(offset)
         }
+        if self.eof {
+            let chunk = self.take_front(self.buffer.len());
+            return Until::Done(Err(Error::IncompleteRead(IncompleteReadError {
+                partial: chunk.into(),
+                expected: None,
+            })));
+        }
+        Until::Parked(offset)
     }
 }
 

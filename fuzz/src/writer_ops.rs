@@ -157,7 +157,7 @@ pub fn run(data: &[u8]) {
                 advance(&mut m, n, r, &log);
             }
             5 | 6 => {
-                let slots = 1 + input.below(4);
+                let slots = input.below(5); // 0 slots too: nothing to fill
                 let mut iov = [IoSlice::new(&[]); 4];
                 let n = wb.next_chunks(&mut iov[..slots]);
                 let shown: Vec<u8> = iov[..n].iter().flat_map(|s| s.iter().copied()).collect();

@@ -79,31 +79,47 @@ fn every_target_survives_seeded_random_inputs() {
     }
 }
 
-/// The crash inputs of weir-core bugs not fixed yet (`artifacts-found/`, see
-/// `src/known.rs`), replayed without steering around them. Ignored while the
-/// bugs are open: `cargo test -p weir-fuzz --test replay -- --ignored` shows
-/// each disagreement. Once this passes, flip the constants in `known.rs`.
+/// `src/known.rs` is current: every crash input in `artifacts-found/` is
+/// listed there; an open bug still crashes `run_strict` (without steering),
+/// a bug marked fixed no longer does, and `run` (steering around open bugs)
+/// passes on every one.
 #[test]
-#[ignore = "weir-core bugs found by the fuzzers and not fixed yet (src/known.rs)"]
-fn artifacts_found_pass_strict() {
+fn known_bugs_are_current() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts-found");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+    let mut files: Vec<String> = std::fs::read_dir(dir)
         .expect("artifacts-found/")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.is_file() && p.file_name().is_some_and(|n| n != "README.md"))
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "README.md")
         .collect();
     files.sort();
-    let mut failing = Vec::new();
-    for file in files {
-        let data = std::fs::read(&file).expect("readable artifact");
-        let name = file
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        assert!(name.starts_with("reader_ops-"), "unknown artifact {name}");
-        if std::panic::catch_unwind(|| weir_fuzz::reader_ops::run_strict(&data)).is_err() {
-            failing.push(name.to_string());
+    let mut listed: Vec<String> = weir_fuzz::known::ARTIFACTS
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(
+        files, listed,
+        "artifacts-found/ and known::ARTIFACTS differ"
+    );
+    for (name, open) in weir_fuzz::known::ARTIFACTS {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("artifacts-found")
+            .join(name);
+        let data = std::fs::read(&path).expect("readable artifact");
+        run_named("reader_ops", weir_fuzz::reader_ops::run, &data, name);
+        let crashes =
+            std::panic::catch_unwind(|| weir_fuzz::reader_ops::run_strict(&data)).is_err();
+        if *open {
+            assert!(
+                crashes,
+                "{name}: weir-core no longer shows this bug. Set its constant in \
+                 fuzz/src/known.rs to false and move the file into fuzz/corpus/reader_ops/"
+            );
+        } else {
+            assert!(
+                !crashes,
+                "{name}: marked fixed in known.rs but still crashes run_strict"
+            );
         }
     }
-    assert!(failing.is_empty(), "still failing: {failing:?}");
 }
