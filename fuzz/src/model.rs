@@ -265,12 +265,17 @@ impl Model {
                 Ok(Step::Ready(data))
             }
             Coroutine::ReadToEnd { mut blocks } => {
-                // `while True: block = await self.read(self._limit)`
+                // `while True: block = await self.read(self._limit)`. CPython
+                // takes `limit` bytes per pass; taking them one block at a
+                // time from the front of a Vec is quadratic, so the model
+                // takes every buffered byte in one pass. Nothing observable
+                // differs: each pass's `_maybe_resume_transport` can only
+                // clear the pause flag, and the last one (buffer empty) does.
                 loop {
                     if self.buffer.is_empty() && !self.eof {
                         return self.park(Coroutine::ReadToEnd { blocks });
                     }
-                    let block = self.take_front(self.limit);
+                    let block = std::mem::take(&mut self.buffer);
                     self.maybe_resume();
                     if block.is_empty() {
                         return Ok(Step::Ready(blocks));
@@ -373,8 +378,27 @@ impl Model {
     }
 }
 
-/// The first position at or after `from` where `needle` starts in `hay`:
-/// a plain scan, `bytearray.find(needle, from)`.
+/// The first position at or after `from` where `needle` (non-empty) starts
+/// in `hay`: `bytearray.find(needle, from)`, as a plain scan of every
+/// position (memchr only skips to the next position holding the first byte,
+/// so the 256 KiB feeds of `reader_ops` stay affordable).
+///
+/// # Examples
+///
+/// ```
+/// use weir_fuzz::model::naive_find;
+/// assert_eq!(naive_find(b"abcabc", b"ca", 0), Some(2));
+/// assert_eq!(naive_find(b"abcabc", b"ab", 1), Some(3));
+/// assert_eq!(naive_find(b"abc", b"c", 5), None);
+/// ```
 pub fn naive_find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    (from..hay.len()).find(|&i| hay[i..].starts_with(needle))
+    let mut at = from;
+    while at < hay.len() {
+        let candidate = at + memchr::memchr(needle[0], &hay[at..])?;
+        if hay[candidate..].starts_with(needle) {
+            return Some(candidate);
+        }
+        at = candidate + 1;
+    }
+    None
 }
