@@ -378,10 +378,8 @@ impl Model {
     }
 }
 
-/// The first position at or after `from` where `needle` (non-empty) starts
-/// in `hay`: `bytearray.find(needle, from)`, as a plain scan of every
-/// position (memchr only skips to the next position holding the first byte,
-/// so the 256 KiB feeds of `reader_ops` stay affordable).
+/// The first position at or after `from` where `needle` starts in `hay`:
+/// `bytearray.find(needle, from)`, as a plain scan of every position.
 ///
 /// # Examples
 ///
@@ -392,13 +390,5 @@ impl Model {
 /// assert_eq!(naive_find(b"abc", b"c", 5), None);
 /// ```
 pub fn naive_find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    let mut at = from;
-    while at < hay.len() {
-        let candidate = at + memchr::memchr(needle[0], &hay[at..])?;
-        if hay[candidate..].starts_with(needle) {
-            return Some(candidate);
-        }
-        at = candidate + 1;
-    }
-    None
+    (from..hay.len()).find(|&i| hay[i..].starts_with(needle))
 }

@@ -25,15 +25,6 @@ use crate::model::{Model, ModelRead, Outcome};
 /// The letters data and separators are made of: few, so separators occur.
 const ALPHABET: &[u8] = b"ab\r\n";
 
-/// `small_len`'s largest value (input byte 255) asks for a big feed instead.
-const BIG_FEED_CODE: usize = 110;
-
-/// The size of a big feed: past `ReadBuffer`'s 256 KiB shrink threshold.
-const BIG_FEED: usize = 256 * 1024 + 100;
-
-/// At most this many operations after a big feed.
-const AFTER_BIG_FEED: usize = 4;
-
 /// At most this many operations per input, so every run stays fast.
 const MAX_OPS: usize = 256;
 
@@ -129,17 +120,8 @@ fn run_with(data: &[u8], steer_around_known: bool) {
     };
     h.check_state();
     let mut count = 0;
-    let mut max_ops = MAX_OPS;
-    while !input.is_empty() && count < max_ops {
+    while !input.is_empty() && count < MAX_OPS {
         let op = decode_op(&mut input, h.sets.len());
-        if matches!(&op, Op::Feed(data) if data.len() == BIG_FEED) {
-            // The model rescans the whole buffer on every new read: after a
-            // big feed, only a few more operations, so a run stays fast.
-            if max_ops < MAX_OPS {
-                continue; // one big feed per input
-            }
-            max_ops = (count + 1 + AFTER_BIG_FEED).min(MAX_OPS);
-        }
         h.apply(op);
         count += 1;
     }
@@ -159,16 +141,7 @@ fn decode_op(input: &mut Input<'_>, nsets: usize) -> Op {
     match input.below(16) {
         0..=3 => {
             let len = input.small_len();
-            if len == BIG_FEED_CODE {
-                // Rarely, a feed past the reader's 256 KiB shrink threshold:
-                // a short pattern from the input, repeated.
-                let plen = 1 + input.below(7);
-                let pattern = input.letters(ALPHABET, plen);
-                let big: Vec<u8> = pattern.iter().copied().cycle().take(BIG_FEED).collect();
-                Op::Feed(big.into())
-            } else {
-                Op::Feed(input.letters(ALPHABET, len).into())
-            }
+            Op::Feed(input.letters(ALPHABET, len).into())
         }
         4 => {
             let min = input.below(40);
@@ -395,16 +368,7 @@ impl Harness {
 
     fn fail(&self, msg: &str) -> ! {
         let sets: Vec<&Separators> = self.sets.iter().map(|(s, _)| s).collect();
-        let ops: Vec<String> = self
-            .log
-            .iter()
-            .map(|op| match op {
-                Op::Feed(data) if data.len() > 200 => {
-                    format!("Feed({} bytes: {:?}...)", data.len(), data.slice(..40))
-                }
-                op => format!("{op:?}"),
-            })
-            .collect();
+        let ops: Vec<String> = self.log.iter().map(|op| format!("{op:?}")).collect();
         panic!(
             "reader_ops: weir and the CPython model disagree\n  {msg}\n  limit {}, separator sets {sets:?}\n  ops:\n    {}",
             self.limit,
