@@ -48,7 +48,7 @@ failed=()
 for t in $targets; do
     mkdir -p "$scratch/$t"
     seeds="fuzz/corpus/$t"
-    n_seeds=$(find "$seeds" -type f 2>/dev/null | wc -l)
+    n_seeds=$(find "$seeds" -type f 2>/dev/null | wc -l || true)
     say "$t: ${SECONDS_EACH} s from $n_seeds seed files in $seeds"
     log="$scratch/$t.log"
     if cargo fuzz run "$t" --features libfuzzer -s "$SANITIZER" --debug-assertions "$scratch/$t" "$seeds" -- \
@@ -56,12 +56,13 @@ for t in $targets; do
         -print_final_stats=1 >"$log" 2>&1; then
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
         rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
-        cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+        cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)
         say "$t: ok, ${runs:-?} runs, ${rate:-?} execs/s, $cov, $(find "$scratch/$t" -type f | wc -l) new corpus files"
     else
         say "$t: CRASH (exit $?). libFuzzer log:"
-        grep -v '^#[0-9]' "$log" | tail -80
-        say "$t: crash input(s): $(ls fuzz/artifacts/$t/ 2>/dev/null | tr '\n' ' ')"
+        sed -n '/panicked at/,/stack backtrace/p' "$log" | head -80 || true
+        grep -v -e '^#[0-9]' -e '^ *[0-9]*: ' -e '^ *at ' "$log" | tail -25 || true
+        say "$t: crash input(s) in fuzz/artifacts/$t/: $(ls "fuzz/artifacts/$t/" 2>/dev/null | tr '\n' ' ' || true)"
         say "$t: reproduce: cargo fuzz run $t --features libfuzzer -s $SANITIZER fuzz/artifacts/$t/<file>, or copy it into fuzz/corpus/$t/ and cargo test -p weir-fuzz --test replay"
         failed+=("$t")
     fi
