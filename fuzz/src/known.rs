@@ -7,18 +7,11 @@
 //! this file is current: an open bug must still crash `run_strict`, a fixed
 //! one must not. When core is fixed, that test fails and says which constant
 //! to set to `false`; then move the artifact into `corpus/reader_ops/`.
-
-/// `read_until` after a `LimitOverrunError { separator_found: false }`, with
-/// the same `Separators` and nothing read in between, returns `NeedData` (or,
-/// at EOF, `IncompleteReadError`) instead of the same `LimitOverrunError`
-/// again as CPython does (each `readuntil` call starts at offset 0).
-///
-/// Cause: `ReadBuffer::until` resumes from the cached scan offset
-/// (`buflen + 1 - max_len`), and for a single separator (or several of one
-/// length) `buflen - offset < min_len`, so the search and its limit check are
-/// skipped. The cache then changes a result, which reader.rs's module doc
-/// says it never does. Artifact: `artifacts-found/reader_ops-repeated-overrun`.
-pub const SCAN_CACHE_SKIPS_REPEATED_OVERRUN: bool = true;
+//!
+//! Fixed so far: `read_until` asked again after a `LimitOverrunError {
+//! separator_found: false }` returned `NeedData` (the cached scan offset
+//! skipped the limit check); fixed on main in f2e5091, its input kept as
+//! `corpus/reader_ops/seed-repeated-overrun`.
 
 /// `read(0)` or `read_exactly(0)` started while a `read_to_end` is pending
 /// abandons it but does not give its bytes back: `buffered()` stays 0 and
@@ -39,10 +32,6 @@ pub const ZERO_READ_KEEPS_READ_TO_END_TAKE: bool = true;
 /// Each crash input in `fuzz/artifacts-found/` (all `reader_ops` inputs) and
 /// whether its bug is still open.
 pub const ARTIFACTS: &[(&str, bool)] = &[
-    (
-        "reader_ops-repeated-overrun",
-        SCAN_CACHE_SKIPS_REPEATED_OVERRUN,
-    ),
     (
         "reader_ops-zero-read-after-read-to-end",
         ZERO_READ_KEEPS_READ_TO_END_TAKE,

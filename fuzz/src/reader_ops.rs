@@ -247,7 +247,6 @@ impl Harness {
                 self.pending = None;
                 let w = self.weir_read(&read);
                 let m = self.model.start(self.model_read(&read));
-                self.steer_around(&read, &w);
                 self.same_outcome(false, &read, w, m);
             }
         }
@@ -264,21 +263,7 @@ impl Harness {
             Some(m) => m,
             None => self.fail("weir has a pending read, the model none"),
         };
-        self.steer_around(&read, &w);
         self.same_outcome(true, &read, w, m);
-    }
-
-    /// Avoids re-triggering a known weir-core bug (see [`crate::known`]).
-    fn steer_around(&mut self, read: &Read, w: &Result<Step<Bytes>, Error>) {
-        if !self.steer_around_known {
-            return;
-        }
-        if let (Read::ReadUntil(i), Err(Error::LimitOverrun(e))) = (read, w) {
-            if crate::known::SCAN_CACHE_SKIPS_REPEATED_OVERRUN && !e.separator_found {
-                // A fresh set has a fresh id, so weir's cached offset is not used.
-                self.sets[*i].0 = Separators::any(&self.sets[*i].1).expect("non-empty");
-            }
-        }
     }
 
     fn weir_read(&mut self, read: &Read) -> Result<Step<Bytes>, Error> {
