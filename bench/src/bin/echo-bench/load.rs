@@ -67,6 +67,10 @@ pub struct Measured {
     pub server_ticks: u64,
     /// This process's (the client's) utime + stime over the window.
     pub client_ticks: u64,
+    /// CPU time of everything else on the machine over the window (user +
+    /// system time of all CPUs in /proc/stat, less server and client), in
+    /// clock ticks: other work competing for the cores.
+    pub other_ticks: u64,
     /// Something odd but not wrong (e.g. the server kept connections open
     /// after the client's EOF).
     pub note: Option<String>,
@@ -220,6 +224,7 @@ pub async fn run_case(server: &Endpoint, case: Case, timing: Timing) -> Result<M
     let server_stat = format!("/proc/{}/stat", server.pid);
     let s0 = cpu_ticks_of(&server_stat)?;
     let c0 = cpu_ticks_of(&self_stat)?;
+    let m0 = machine_busy_ticks()?;
     // Fail fast if the server is already broken.
     let end = t0 + timing.duration;
     while Instant::now() < end {
@@ -233,6 +238,7 @@ pub async fn run_case(server: &Endpoint, case: Case, timing: Timing) -> Result<M
     let n1 = global.received.load(Ordering::SeqCst);
     let s1 = cpu_ticks_of(&server_stat)?;
     let c1 = cpu_ticks_of(&self_stat)?;
+    let m1 = machine_busy_ticks()?;
     let elapsed = t0.elapsed();
     global.phase.store(STOP, Ordering::SeqCst);
     for conn in &conns {
@@ -299,8 +305,27 @@ pub async fn run_case(server: &Endpoint, case: Case, timing: Timing) -> Result<M
         latency,
         server_ticks: s1.saturating_sub(s0),
         client_ticks: c1.saturating_sub(c0),
+        other_ticks: (m1.saturating_sub(m0))
+            .saturating_sub(s1.saturating_sub(s0) + c1.saturating_sub(c0)),
         note,
     })
+}
+
+/// user + nice + system time of all CPUs, in clock ticks (/proc/stat).
+fn machine_busy_ticks() -> Result<u64, String> {
+    let text = std::fs::read_to_string("/proc/stat").map_err(|e| format!("/proc/stat: {e}"))?;
+    parse_machine_busy(&text).ok_or_else(|| "/proc/stat: no cpu line".to_owned())
+}
+
+fn parse_machine_busy(stat: &str) -> Option<u64> {
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .take(3)
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    (v.len() == 3).then(|| v.iter().sum())
 }
 
 async fn connect(addr: SocketAddr) -> Result<TcpStream, String> {
@@ -545,6 +570,13 @@ mod tests {
         let m = run_case(&server, CASE, quick()).await.unwrap();
         assert!(m.lines > 0);
         assert!(m.note.unwrap().contains("kept connections open"));
+    }
+
+    #[test]
+    fn machine_busy_is_user_nice_system() {
+        let stat = "cpu  100 5 50 9000 7 1 2 0 0 0\ncpu0 50 2 25 4500 3 0 1 0 0 0\n";
+        assert_eq!(parse_machine_busy(stat), Some(155));
+        assert_eq!(parse_machine_busy("intr 1 2 3\n"), None);
     }
 
     #[test]

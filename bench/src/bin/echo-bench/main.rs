@@ -30,9 +30,9 @@ usage: echo-bench [options]
   --connections N,...  connection counts (default 1,50)
   --sizes B,...        line sizes in bytes, newline included, >= 32 (default 64,16384)
   --windows K,...      lines in flight per connection, one per size (default 64,4)
-  --warmup SECS        warm-up before each measurement (default 0.5)
-  --duration SECS      measuring time per case (default 1.5)
-  --rounds N           rounds over every case and server, medians shown (default 3)
+  --warmup SECS        warm-up before each measurement (default 0.25)
+  --duration SECS      measuring time per case (default 1)
+  --rounds N           rounds over every case and server, medians shown (default 4)
   --idle N             idle connections for the memory test, 0 skips it (default 10000)
   --client-threads N   tokio worker threads of the load generator (default 1)
   --compare A:B,...    ratio rows, subject:reference (default: weir-tokio:tokio-hand,
@@ -84,10 +84,10 @@ impl Config {
             sizes: vec![64, 16384],
             windows: vec![64, 4],
             timing: Timing::new(
-                Duration::from_millis(if quick { 250 } else { 500 }),
-                Duration::from_millis(if quick { 750 } else { 1500 }),
+                Duration::from_millis(250),
+                Duration::from_millis(if quick { 750 } else { 1000 }),
             ),
-            rounds: if quick { 1 } else { 3 },
+            rounds: if quick { 1 } else { 4 },
             idle: 10_000,
             client_threads: 1,
             comparisons: servers::default_comparisons(),
@@ -524,7 +524,7 @@ mod tests {
     fn defaults_and_quick() {
         let c = parse(&[]).unwrap();
         assert_eq!(c.cases().len(), 4);
-        assert_eq!(c.rounds, 3);
+        assert_eq!(c.rounds, 4);
         let q = parse(&["--quick", "--rounds", "2"]).unwrap();
         assert_eq!(q.timing.duration, Duration::from_millis(750));
         assert_eq!(q.rounds, 2);

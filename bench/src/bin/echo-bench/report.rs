@@ -31,12 +31,14 @@ pub struct Report {
 #[derive(Debug, Clone, Copy)]
 pub struct Summary {
     pub rate: f64,
-    /// (max - min) / median of lines/s over the rounds.
-    pub spread: f64,
+    pub min_rate: f64,
+    pub max_rate: f64,
     pub p50: Option<Duration>,
     pub p99: Option<Duration>,
     pub server_ns_per_line: f64,
     pub client_ns_per_line: f64,
+    /// Other work on the machine during the window, in cores.
+    pub other_cores: f64,
     pub rounds: usize,
 }
 
@@ -76,7 +78,8 @@ impl Report {
         let min = rates.iter().copied().fold(f64::MAX, f64::min);
         Some(Summary {
             rate,
-            spread: (max - min) / rate,
+            min_rate: min,
+            max_rate: max,
             p50: median_duration(ok.iter().map(|m| m.latency.quantile(0.50)).collect()),
             p99: median_duration(ok.iter().map(|m| m.latency.quantile(0.99)).collect()),
             server_ns_per_line: median(
@@ -87,6 +90,11 @@ impl Report {
             client_ns_per_line: median(
                 ok.iter()
                     .map(|m| m.client_ticks as f64 * tick_ns / m.lines as f64)
+                    .collect(),
+            ),
+            other_cores: median(
+                ok.iter()
+                    .map(|m| m.other_ticks as f64 / self.clk_tck as f64 / m.elapsed.as_secs_f64())
                     .collect(),
             ),
             rounds: ok.len(),
@@ -119,19 +127,19 @@ impl Report {
         writeln!(s, "\n### Lines per second, latency, CPU per line\n")?;
         writeln!(
             s,
-            "| case | server | lines/s | spread | p50 RTT | p99 RTT | server CPU/line | client CPU/line |"
+            "| case | server | lines/s | min – max | p50 RTT | p99 RTT | server CPU/line | client CPU/line | other load |"
         )?;
-        writeln!(s, "|---|---|--:|--:|--:|--:|--:|--:|")?;
+        writeln!(s, "|---|---|--:|--:|--:|--:|--:|--:|--:|")?;
         for (ci, case) in self.cases.iter().enumerate() {
             for (name, _) in &self.servers {
                 let cell = case_label(case);
                 match self.summary(name, ci) {
                     Some(m) => writeln!(
                         s,
-                        "| {cell} | {name} | {} | {} | {} | {} | {} | {} |",
+                        "| {cell} | {name} | {} | {} | {} | {} | {} | {} | {:.2} |",
                         rate(m.rate),
                         if m.rounds > 1 {
-                            format!("±{:.1}%", m.spread * 50.0)
+                            format!("{} – {}", rate(m.min_rate), rate(m.max_rate))
                         } else {
                             "—".to_owned()
                         },
@@ -139,8 +147,9 @@ impl Report {
                         latency(m.p99),
                         nanos(m.server_ns_per_line),
                         nanos(m.client_ns_per_line),
+                        m.other_cores,
                     )?,
-                    None => writeln!(s, "| {cell} | {name} | failed | | | | | |")?,
+                    None => writeln!(s, "| {cell} | {name} | failed | | | | | | |")?,
                 }
             }
         }
@@ -150,9 +159,9 @@ impl Report {
             writeln!(s, "\n### Ratios (subject ÷ reference)\n")?;
             writeln!(
                 s,
-                "| case | subject vs reference | lines/s | server CPU/line | p99 RTT | target |"
+                "| case | subject vs reference | lines/s | best lines/s | server CPU/line | p99 RTT | target |"
             )?;
-            writeln!(s, "|---|---|--:|--:|--:|---|")?;
+            writeln!(s, "|---|---|--:|--:|--:|--:|---|")?;
             for r in rows {
                 writeln!(s, "{r}")?;
             }
@@ -242,10 +251,11 @@ impl Report {
                     _ => "—".to_owned(),
                 };
                 rows.push(format!(
-                    "| {} | {} vs {} | {rate_ratio:.2}× | {cpu_ratio:.2}× | {p99} | {target} |",
+                    "| {} | {} vs {} | {rate_ratio:.2}× | {:.2}× | {cpu_ratio:.2}× | {p99} | {target} |",
                     case_label(case),
                     c.subject,
-                    c.reference
+                    c.reference,
+                    a.max_rate / b.max_rate,
                 ));
             }
         }
