@@ -26,7 +26,8 @@ usage: echo-bench [options]
   --servers A,B,...    servers to measure (default: every one in the table that
                        builds; a named server that cannot be built is an error)
   --list               print the server table and exit
-  --quick              a ~1 minute run: 0.25 s warm-up, 0.75 s per case, 1 round
+  --quick              a ~1 minute run: 0.2 s warm-up, 0.5 s per case, 1 round,
+                       5000 idle connections
   --connections N,...  connection counts (default 1,50)
   --sizes B,...        line sizes in bytes, newline included, >= 32 (default 64,16384)
   --windows K,...      lines in flight per connection, one per size (default 64,4)
@@ -84,11 +85,11 @@ impl Config {
             sizes: vec![64, 16384],
             windows: vec![64, 4],
             timing: Timing::new(
-                Duration::from_millis(250),
-                Duration::from_millis(if quick { 750 } else { 1000 }),
+                Duration::from_millis(if quick { 200 } else { 250 }),
+                Duration::from_millis(if quick { 500 } else { 1000 }),
             ),
             rounds: if quick { 1 } else { 4 },
-            idle: 10_000,
+            idle: if quick { 5_000 } else { 10_000 },
             client_threads: 1,
             comparisons: servers::default_comparisons(),
             out: None,
@@ -526,7 +527,8 @@ mod tests {
         assert_eq!(c.cases().len(), 4);
         assert_eq!(c.rounds, 4);
         let q = parse(&["--quick", "--rounds", "2"]).unwrap();
-        assert_eq!(q.timing.duration, Duration::from_millis(750));
+        assert_eq!(q.timing.duration, Duration::from_millis(500));
+        assert_eq!(q.idle, 5000);
         assert_eq!(q.rounds, 2);
     }
 
