@@ -13,6 +13,12 @@ pub struct Histogram {
     total: u64,
 }
 
+impl Default for Histogram {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Histogram {
     pub fn new() -> Self {
         Histogram {

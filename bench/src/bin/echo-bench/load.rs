@@ -171,8 +171,16 @@ struct Conn {
     writer_done: AtomicBool,
     sent_final: AtomicU64,
     writer_wake: Notify,
+    /// Batches in flight, and the latencies measured so far.
+    inflight: Mutex<InFlight>,
+}
+
+#[derive(Debug, Default)]
+struct InFlight {
     /// Batches written and not yet fully answered: (end line, time written).
-    batches: Mutex<VecDeque<(u64, Instant)>>,
+    batches: VecDeque<(u64, Instant)>,
+    /// Round trips of the lines answered during the measuring window.
+    latency: Histogram,
 }
 
 #[derive(Debug)]
@@ -203,7 +211,6 @@ pub async fn run_case(server: &Endpoint, case: Case, timing: Timing) -> Result<M
         tasks.spawn(async move {
             writer(wr, p, k, g, case.window, refill)
                 .await
-                .map(|()| None)
                 .map_err(|e| format!("connection {c}: {e}"))
         });
         let buf_len = (64 * 1024).max(4 * case.line_len);
@@ -211,7 +218,6 @@ pub async fn run_case(server: &Endpoint, case: Case, timing: Timing) -> Result<M
         tasks.spawn(async move {
             reader(rd, pattern, conn, global, buf_len)
                 .await
-                .map(Some)
                 .map_err(|e| format!("connection {c}: {e}"))
         });
     }
@@ -246,19 +252,15 @@ pub async fn run_case(server: &Endpoint, case: Case, timing: Timing) -> Result<M
     }
 
     // Drain: every outstanding reply, then (within a grace period) EOF.
-    let mut latency = Histogram::new();
     let deadline = Instant::now() + timing.drain;
     let mut all_answered_at: Option<Instant> = None;
     let mut note = None;
     while !tasks.is_empty() {
         match tokio::time::timeout(Duration::from_millis(20), tasks.join_next()).await {
             Ok(Some(joined)) => {
-                if let Some(h) = joined
+                joined
                     .map_err(|e| format!("a client task failed: {e}"))?
-                    .map_err(|e| format!("{}: {e}", server.name))?
-                {
-                    latency.merge(&h);
-                }
+                    .map_err(|e| format!("{}: {e}", server.name))?;
                 continue;
             }
             Ok(None) => break,
@@ -293,11 +295,17 @@ pub async fn run_case(server: &Endpoint, case: Case, timing: Timing) -> Result<M
             ));
         }
     }
-    if note.is_some() {
-        // The readers still wait for EOF; their histograms are lost, so the
-        // latency of this run is unknown.
-        tasks.abort_all();
-        latency = Histogram::new();
+    // Readers of a server that keeps connections open still wait for EOF.
+    tasks.abort_all();
+    let mut latency = Histogram::new();
+    for conn in &conns {
+        latency.merge(
+            &conn
+                .inflight
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .latency,
+        );
     }
     Ok(Measured {
         lines: n1 - n0,
@@ -369,9 +377,10 @@ async fn writer(
                 wake.await;
                 continue;
             }
-            conn.batches
+            conn.inflight
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
+                .batches
                 .push_back((sent + room as u64, Instant::now()));
             wr.write_all(pattern.lines_from(sent, room))
                 .await
@@ -388,16 +397,15 @@ async fn writer(
         .map_err(|e| format!("cannot half-close after {sent} lines: {e}"))
 }
 
-/// Reads and verifies every reply until EOF; returns the latencies of the
-/// lines answered during the measuring window.
+/// Reads and verifies every reply until EOF; records the latencies of the
+/// lines answered during the measuring window in `conn`.
 async fn reader(
     mut rd: OwnedReadHalf,
     pattern: Arc<Pattern>,
     conn: Arc<Conn>,
     global: Arc<Global>,
     buf_len: usize,
-) -> Result<Histogram, String> {
-    let mut hist = Histogram::new();
+) -> Result<(), String> {
     let mut buf = vec![0u8; buf_len];
     let line_len = pattern.line_len as u64;
     let mut bytes = 0u64;
@@ -414,7 +422,7 @@ async fn reader(
                     "server closed the connection after {done} full replies ({bytes} bytes) while lines were still unanswered"
                 ));
             }
-            return Ok(hist);
+            return Ok(());
         }
         pattern.verify(bytes, &buf[..n])?;
         bytes += n as u64;
@@ -425,21 +433,23 @@ async fn reader(
         let now = Instant::now();
         let measuring = global.phase.load(Ordering::Relaxed) == MEASURE;
         {
-            let mut batches = conn.batches.lock().unwrap_or_else(|e| e.into_inner());
+            let mut inflight = conn.inflight.lock().unwrap_or_else(|e| e.into_inner());
             let mut seq = done;
             while seq < now_done {
-                let Some(&(end, sent_at)) = batches.front() else {
+                let Some(&(end, sent_at)) = inflight.batches.front() else {
                     return Err(format!(
                         "received a reply to line {seq}, which was never sent"
                     ));
                 };
                 let upto = end.min(now_done);
                 if measuring {
-                    hist.record_n(now.duration_since(sent_at), upto - seq);
+                    inflight
+                        .latency
+                        .record_n(now.duration_since(sent_at), upto - seq);
                 }
                 seq = upto;
                 if upto == end {
-                    batches.pop_front();
+                    inflight.batches.pop_front();
                 }
             }
         }
@@ -570,6 +580,7 @@ mod tests {
         let m = run_case(&server, CASE, quick()).await.unwrap();
         assert!(m.lines > 0);
         assert!(m.note.unwrap().contains("kept connections open"));
+        assert!(m.latency.quantile(0.99).is_some());
     }
 
     #[test]
