@@ -44,10 +44,18 @@
 //! time and without sockets; CPython's own `asyncio.StreamReader` checks them
 //! scenario by scenario (`weir-conformance`). Each runtime only moves bytes.
 
+#[cfg(all(feature = "async-io", unix))]
+pub mod async_io;
+mod backend;
 pub mod blocking;
 pub mod error;
+pub mod eyeballs;
+#[cfg(feature = "futures-io")]
+pub mod futures_io;
 pub mod reader;
+pub mod rt;
 pub mod separator;
+pub mod stream;
 pub mod writer;
 
 pub use error::{Error, IncompleteReadError, LimitOverrunError};

@@ -515,6 +515,7 @@ impl ReadBuffer {
     }
 
     /// CPython's `readuntil` loop body, one pass per call.
+    #[inline(always)]
     fn until(&mut self, seps: &Separators) -> Result<Step<Bytes>, Error> {
         self.untake();
         let (min, max) = (seps.min_len(), seps.max_len());
@@ -537,13 +538,15 @@ impl ReadBuffer {
                 return Ok(Step::Ready(data));
             }
             offset = (buflen + 1).saturating_sub(max);
-            self.scan = Some((seps.id(), offset));
             if offset > self.limit {
+                // Not cached: asked again with nothing new, CPython (which
+                // starts each call at offset 0) raises the same error again.
                 return Err(Error::LimitOverrun(LimitOverrunError {
                     consumed: offset,
                     separator_found: false,
                 }));
             }
+            self.scan = Some((seps.id(), offset));
         }
         if self.eof {
             let partial = self.take(self.filled);
@@ -562,7 +565,7 @@ impl ReadBuffer {
     }
 
     fn after_feed(&mut self) {
-        if !self.paused && self.buffered() > 2 * self.limit {
+        if !self.paused && self.buffered() > self.limit.saturating_mul(2) {
             self.paused = true;
         }
     }
@@ -579,6 +582,7 @@ impl ReadBuffer {
     }
 
     /// Splits `n` bytes off the front without copying.
+    #[inline(always)]
     fn take(&mut self, n: usize) -> Bytes {
         self.scan = None;
         if n == 0 {

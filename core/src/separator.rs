@@ -42,6 +42,7 @@ impl Sep {
         }
     }
 
+    #[inline]
     fn find(&self, hay: &[u8]) -> Option<usize> {
         match self {
             Sep::Byte(b) => memchr::memchr(*b, hay),
@@ -206,6 +207,7 @@ impl Separators {
     /// assert_eq!(s.find(b"ab", 5), None);
     /// # Ok::<(), weir_core::Error>(())
     /// ```
+    #[inline]
     pub fn find(&self, hay: &[u8], from: usize) -> Option<(usize, usize)> {
         let tail = hay.get(from..)?;
         if let [only] = &self.seps[..] {

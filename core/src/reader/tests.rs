@@ -223,3 +223,16 @@ fn memory_is_given_back_after_a_burst() {
     drop(all);
     assert!(rb.buf.capacity() <= SHRINK_ABOVE);
 }
+
+#[test]
+fn huge_limit_does_not_overflow_the_pause_threshold() {
+    // Conformance scenarios `limit-huge` / `limit-max-u64`: CPython accepts any
+    // positive limit; 2 × limit must not overflow.
+    let mut rb = ReadBuffer::new(usize::MAX).unwrap();
+    rb.feed(b"abc\n").unwrap();
+    assert!(rb.wants_read());
+    assert_eq!(&ready(rb.read_line())[..], b"abc\n");
+    let mut rb = ReadBuffer::new(usize::MAX / 2 + 1).unwrap();
+    rb.feed(b"x").unwrap();
+    assert!(rb.wants_read());
+}

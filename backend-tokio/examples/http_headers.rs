@@ -1,0 +1,14 @@
+//! asyncio's "get HTTP headers" example on tokio: `http_headers URL`.
+//!
+//! The program is `examples/http_headers.rs` at the repository root, the same on
+//! every backend; this file only picks the runtime.
+
+use weir_tokio as weir;
+
+#[path = "../../examples/http_headers.rs"]
+mod program;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    program::main().await
+}

@@ -1,0 +1,206 @@
+//! The examples, run as programs against CPython asyncio and each other.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Kills a child process when the test ends, however it ends.
+struct Reap(Child);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The path of an example binary, building the examples if needed.
+fn example(name: &str) -> PathBuf {
+    let dir = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples");
+    let path = dir.join(name);
+    if !path.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let ok = Command::new(cargo)
+            .args(["build", "-p", "weir-tokio", "--examples"])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "building the examples failed");
+    }
+    path
+}
+
+/// Waits for `child` at most `secs`, then returns its output.
+fn finish(child: Child, secs: u64) -> Output {
+    let mut child = Reap(child);
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while child.0.try_wait().unwrap().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the process did not finish in {secs} s"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut out = Output {
+        status: child.0.wait().unwrap(),
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+    };
+    if let Some(mut s) = child.0.stdout.take() {
+        s.read_to_end(&mut out.stdout).unwrap();
+    }
+    if let Some(mut s) = child.0.stderr.take() {
+        s.read_to_end(&mut out.stderr).unwrap();
+    }
+    out
+}
+
+/// Starts a program that prints one line naming where it listens; returns
+/// the process and that line.
+fn listening(cmd: &mut Command) -> (Reap, String) {
+    let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (Reap(child), line)
+}
+
+fn port_of(serving_line: &str) -> u16 {
+    let addr = serving_line
+        .trim()
+        .strip_prefix("Serving on ")
+        .unwrap_or_else(|| panic!("unexpected first line {serving_line:?}"));
+    addr.rsplit(':').next().unwrap().parse().unwrap()
+}
+
+/// asyncio's documented echo client, with a port argument.
+const DOC_CLIENT: &str = r#"
+import asyncio, sys
+async def tcp_echo_client(message):
+    reader, writer = await asyncio.open_connection('127.0.0.1', int(sys.argv[1]))
+    print(f'Send: {message!r}')
+    writer.write(message.encode())
+    data = await reader.read(100)
+    print(f'Received: {data.decode()!r}')
+    print('Close the connection')
+    writer.close()
+asyncio.run(asyncio.wait_for(tcp_echo_client('Hello World!'), 10))
+"#;
+
+#[test]
+fn cpython_doc_client_against_the_echo_server_example() {
+    for mode in ["bytes", "lines"] {
+        let (_server, line) =
+            listening(Command::new(example("echo_server")).args(["--port", "0", "--mode", mode]));
+        let port = port_of(&line);
+        let msg = if mode == "lines" {
+            "Hello World!\\n"
+        } else {
+            "Hello World!"
+        };
+        let client = Command::new("python3")
+            .args([
+                "-c",
+                &DOC_CLIENT.replace("'Hello World!'", &format!("'{msg}'")),
+            ])
+            .arg(port.to_string())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3");
+        let out = finish(client, 15);
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.contains(&format!("Received: '{msg}'")),
+            "{mode}: {text}"
+        );
+    }
+}
+
+/// asyncio's documented echo server, on a port of its choosing.
+const DOC_SERVER: &str = r#"
+import asyncio
+async def handle_echo(reader, writer):
+    data = await reader.read(100)
+    writer.write(data)
+    await writer.drain()
+    writer.close()
+async def main():
+    server = await asyncio.start_server(handle_echo, '127.0.0.1', 0)
+    print(f'Serving on 127.0.0.1:{server.sockets[0].getsockname()[1]}', flush=True)
+    async with server:
+        await asyncio.sleep(15)
+asyncio.run(main())
+"#;
+
+#[test]
+fn the_echo_client_example_against_cpython_doc_server() {
+    let (_server, line) = listening(Command::new("python3").args(["-c", DOC_SERVER]));
+    let port = port_of(&line);
+    let client = Command::new(example("echo_client"))
+        .args(["--port", &port.to_string(), "--message", "weir says hi"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = finish(client, 15);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Received: \"weir says hi\""), "{text}");
+}
+
+#[test]
+fn the_examples_talk_to_each_other_and_wait_for_data_works() {
+    let (_server, line) = listening(Command::new(example("echo_server")).args(["--port", "0"]));
+    let port = port_of(&line);
+    let client = Command::new(example("echo_client"))
+        .args(["--port", &port.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let text = String::from_utf8(finish(client, 15).stdout).unwrap();
+    assert!(text.contains("Received: \"Hello World!\""), "{text}");
+
+    let w = Command::new(example("wait_for_data"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let text = String::from_utf8(finish(w, 15).stdout).unwrap();
+    assert_eq!(text.trim(), "Received: abc");
+}
+
+#[test]
+fn http_headers_example_against_a_local_http_server() {
+    let mut cmd = Command::new("python3");
+    cmd.args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"]);
+    let (_server, line) = listening(&mut cmd);
+    // "Serving HTTP on 127.0.0.1 port 12345 (http://127.0.0.1:12345/) ..."
+    let port: u16 = line
+        .split_whitespace()
+        .skip_while(|w| *w != "port")
+        .nth(1)
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .parse()
+        .unwrap();
+    let h = Command::new(example("http_headers"))
+        .arg(format!("http://127.0.0.1:{port}/"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = finish(h, 15);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first = text.lines().next().unwrap_or_default();
+    assert!(first.starts_with("HTTP header> HTTP/1.0 200"), "{text}");
+    assert!(
+        text.lines().all(|l| l.starts_with("HTTP header> ")),
+        "{text}"
+    );
+}

@@ -1,0 +1,243 @@
+//! StreamWriter over real sockets.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use weir_core::Error;
+
+use super::*;
+
+e2e! {
+    async fn write_lines_and_extra_info() {
+        let (r, w, peer) = with_raw_peer().await;
+        let info = w.extra_info();
+        assert_eq!(info.local_addr, Some(peer.peer_addr().unwrap()));
+        assert_eq!(info.peer_addr, Some(peer.local_addr().unwrap()));
+        assert!(info.raw_fd.is_some());
+        assert_eq!(w.write_buffer_limits(), (16 * 1024, 64 * 1024));
+        w.write(b"one\n").unwrap();
+        w.write_lines([&b"two\n"[..], b"three\n"]).unwrap();
+        w.write_bytes(bytes::Bytes::from_static(b"four\n")).unwrap();
+        w.drain().await.unwrap();
+        w.close();
+        assert!(w.is_closing());
+        soon(w.wait_closed()).await.unwrap();
+        let got = in_thread(move || read_all(&peer)).await;
+        assert_eq!(got, b"one\ntwo\nthree\nfour\n");
+        // The reader sees EOF once the writer closed the connection.
+        assert!(soon(r.read_to_end()).await.unwrap().is_empty());
+        assert!(matches!(w.write(b"late"), Err(Error::WriterClosed)));
+        assert!(w.drain().await.is_err());
+    }
+}
+
+e2e! {
+    async fn invalid_watermarks_are_refused() {
+        let (_r, w, _peer) = with_raw_peer().await;
+        assert!(matches!(
+            w.set_write_buffer_limits(Some(10), Some(20)),
+            Err(Error::InvalidWatermarks { high: 10, low: 20 })
+        ));
+        assert_eq!(w.write_buffer_limits(), (16 * 1024, 64 * 1024));
+        w.set_write_buffer_limits(Some(1000), None).unwrap();
+        assert_eq!(w.write_buffer_limits(), (250, 1000));
+    }
+}
+
+e2e! {
+    async fn half_close_then_the_peer_answers() {
+        let (r, w, peer) = with_raw_peer().await;
+        assert!(w.can_write_eof());
+        w.write(b"request").unwrap();
+        w.write_eof().unwrap();
+        assert!(matches!(w.write(b"more"), Err(Error::WriteAfterEof)));
+        let got = in_thread(move || {
+            let got = read_all(&peer);
+            send(&peer, b"answer");
+            drop(peer);
+            got
+        })
+        .await;
+        assert_eq!(got, b"request");
+        assert_eq!(soon(r.read_to_end()).await.unwrap(), &b"answer"[..]);
+    }
+}
+
+e2e! {
+    async fn sixteen_mib_without_drain_to_a_slow_reader() {
+        let (_r, w, peer) = with_raw_peer().await;
+        let data = pattern(16 << 20);
+        let reader = std::thread::spawn(move || {
+            let mut got = Vec::with_capacity(16 << 20);
+            let mut buf = vec![0u8; 256 * 1024];
+            let mut reads = 0;
+            loop {
+                let n = std::io::Read::read(&mut &peer, &mut buf).unwrap();
+                if n == 0 {
+                    return got;
+                }
+                got.extend_from_slice(&buf[..n]);
+                reads += 1;
+                if reads % 16 == 0 {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        });
+        for chunk in data.chunks(4096) {
+            w.write(chunk).unwrap();
+        }
+        assert!(w.write_buffer_size() > 0);
+        w.close();
+        soon(w.wait_closed()).await.unwrap();
+        assert_eq!(w.write_buffer_size(), 0);
+        let got = in_thread(move || reader.join().unwrap()).await;
+        assert_eq!(got.len(), data.len());
+        assert!(got == data, "bytes differ");
+    }
+}
+
+e2e! {
+    async fn drain_blocks_above_high_and_resumes_at_low() {
+        let (_r, w, peer) = with_raw_peer().await;
+        // Fill the kernel buffers and then some: the peer does not read yet.
+        let block = vec![7u8; 1 << 20];
+        for _ in 0..16 {
+            w.write(&block).unwrap();
+        }
+        backend::sleep(Duration::from_millis(50)).await;
+        let (low, high) = w.write_buffer_limits();
+        assert!(w.write_buffer_size() > high);
+        assert!(still_pending(w.drain()).await, "drain must wait above high");
+        // Several tasks may wait at once.
+        let w = Arc::new(w);
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                let w = w.clone();
+                std::thread::spawn(move || {
+                    backend::block_on(async move { soon(w.drain()).await.is_ok() })
+                })
+            })
+            .collect();
+        let total = in_thread(move || read_all(&peer).len());
+        let w2 = w.clone();
+        let drained = async move {
+            soon(w2.drain()).await.unwrap();
+            let left = w2.write_buffer_size();
+            // Every waiter returns too (before the close below).
+            for t in waiters {
+                assert!(in_thread(move || t.join().unwrap()).await);
+            }
+            w2.close();
+            left
+        };
+        let (left, total) = futures_lite::future::zip(drained, total).await;
+        assert!(left <= low, "resumed at {left} bytes queued, above low {low}");
+        assert_eq!(total, 16 << 20);
+    }
+}
+
+e2e! {
+    async fn peer_reset_while_draining_is_a_clear_error() {
+        let (_r, w, peer) = with_raw_peer().await;
+        w.set_write_buffer_limits(Some(1024), None).unwrap();
+        let block = vec![1u8; 1 << 20];
+        for _ in 0..16 {
+            w.write(&block).unwrap();
+        }
+        let draining = async { w.drain().await };
+        let resetter = async {
+            backend::sleep(Duration::from_millis(50)).await;
+            reset(peer);
+        };
+        let (res, ()) = futures_lite::future::zip(soon(draining), resetter).await;
+        match res {
+            Err(Error::Connection(e)) => assert!(
+                matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+                ),
+                "{e}"
+            ),
+            other => panic!("expected a connection error, got {other:?}"),
+        }
+        assert!(w.is_closing());
+        assert!(w.write(b"x").is_err());
+        assert!(soon(w.wait_closed()).await.is_err());
+    }
+}
+
+e2e! {
+    async fn wait_closed_with_a_timeout_then_abort() {
+        let (_r, w, peer) = with_raw_peer().await;
+        for _ in 0..16 {
+            w.write(vec![0u8; 1 << 20]).unwrap();
+        }
+        w.close();
+        let res = w.wait_closed_timeout(Duration::from_millis(100)).await;
+        match res {
+            Err(Error::Connection(e)) => assert_eq!(e.kind(), std::io::ErrorKind::TimedOut),
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+        w.abort();
+        soon(w.wait_closed()).await.unwrap();
+        assert_eq!(w.write_buffer_size(), 0);
+        // The peer sees a reset (or a short stream), not 16 MiB.
+        let got = in_thread(move || {
+            let mut v = Vec::new();
+            let r = std::io::Read::read_to_end(&mut &peer, &mut v);
+            (r.is_err(), v.len())
+        })
+        .await;
+        assert!(got.0 || got.1 < 16 << 20);
+    }
+}
+
+e2e! {
+    async fn writes_from_clones_never_interleave() {
+        let (r, w, peer) = with_raw_peer().await;
+        let tasks = 4;
+        let lines = 500;
+        let mut joins = Vec::new();
+        for t in 0..tasks {
+            let w = w.clone();
+            joins.push(std::thread::spawn(move || {
+                backend::block_on(async move {
+                    for i in 0..lines {
+                        let line = format!("task {t} line {i} {}\n", "x".repeat(i % 50));
+                        w.write(line.as_bytes()).unwrap();
+                        if i % 50 == 0 {
+                            w.drain().await.unwrap();
+                        }
+                    }
+                })
+            }));
+        }
+        for j in joins {
+            in_thread(move || j.join().unwrap()).await;
+        }
+        drop(r);
+        drop(w); // the last handle: the flusher sends everything, then closes
+        let got = in_thread(move || read_all(&peer)).await;
+        let text = String::from_utf8(got).unwrap();
+        let mut count = 0;
+        for line in text.lines() {
+            let parts: Vec<&str> = line.split(' ').collect();
+            let i: usize = parts[3].parse().unwrap();
+            assert_eq!(parts.get(4).copied().unwrap_or(""), "x".repeat(i % 50), "{line}");
+            count += 1;
+        }
+        assert_eq!(count, tasks * lines);
+    }
+}
+
+e2e! {
+    async fn dropping_every_handle_flushes_then_closes() {
+        let (r, w, peer) = with_raw_peer().await;
+        let data = pattern(1 << 20);
+        w.write(&data).unwrap();
+        drop(w);
+        drop(r);
+        let got = in_thread(move || read_all(&peer)).await;
+        assert!(got == data);
+    }
+}

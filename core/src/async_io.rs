@@ -1,0 +1,277 @@
+//! The sockets smol and async-std share (feature `async-io`): both run on
+//! async-io's reactor, so one [`Net`] implementation serves both; a backend
+//! supplies only its spawner ([`Spawn`]).
+//!
+//! [`AsyncIo<S>`] is the whole runtime: `S` spawns, `async_io::Timer`
+//! sleeps, and `async_io::Async` registers TCP and Unix sockets, wrapped in
+//! a [`FuturesTransport`].
+//!
+//! # Examples
+//!
+//! A runtime that spawns each task on a thread of its own:
+//!
+//! ```
+//! use weir_core::async_io::{AsyncIo, Spawn};
+//! use weir_core::rt::BoxFuture;
+//!
+//! #[derive(Clone, Debug, Default)]
+//! struct Threads;
+//! impl Spawn for Threads {
+//!     fn spawn(&self, fut: BoxFuture) {
+//!         std::thread::spawn(move || async_io::block_on(fut));
+//!     }
+//! }
+//! type ThreadsNet = AsyncIo<Threads>;
+//! let server = async_io::block_on(
+//!     weir_core::stream::ServerOptions::<ThreadsNet>::new().start(|_r, w| async move { w.close() }, "127.0.0.1", 0),
+//! )?;
+//! assert_ne!(server.local_addrs()[0].port(), 0);
+//! # Ok::<(), weir_core::Error>(())
+//! ```
+
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::task::{ready, Context, Poll, Waker};
+use std::time::Duration;
+
+use async_io::{Async, Timer};
+use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
+
+use crate::futures_io::FuturesTransport;
+use crate::rt::{BoxFuture, ExtraInfo, IoFuture, Listener, Net, Runtime, Transport};
+use crate::Error;
+
+/// How a runtime on async-io spawns a detached task: all that differs
+/// between smol and async-std.
+///
+/// # Examples
+///
+/// ```
+/// #[derive(Clone, Debug, Default)]
+/// struct Threads;
+/// impl weir_core::async_io::Spawn for Threads {
+///     fn spawn(&self, fut: weir_core::rt::BoxFuture) {
+///         std::thread::spawn(move || async_io::block_on(fut));
+///     }
+/// }
+/// ```
+pub trait Spawn: Clone + Default + Send + Sync + fmt::Debug + 'static {
+    /// Runs `fut` as a task of its own, detached.
+    fn spawn(&self, fut: BoxFuture);
+}
+
+/// A runtime on async-io's reactor: `S` spawns, `async_io::Timer` sleeps,
+/// `async_io::Async` drives the sockets.
+///
+/// # Examples
+///
+/// ```
+/// # #[derive(Clone, Debug, Default)] struct Threads;
+/// # impl weir_core::async_io::Spawn for Threads {
+/// #     fn spawn(&self, fut: weir_core::rt::BoxFuture) { std::thread::spawn(move || async_io::block_on(fut)); }
+/// # }
+/// use weir_core::rt::Net;
+/// let rt = weir_core::async_io::AsyncIo::<Threads>::current()?;
+/// # let _ = rt;
+/// # Ok::<(), weir_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct AsyncIo<S>(pub S);
+
+impl<S: Spawn> Runtime for AsyncIo<S> {
+    fn spawn(&self, fut: BoxFuture) {
+        self.0.spawn(fut)
+    }
+
+    fn sleep(&self, d: Duration) -> BoxFuture {
+        Box::pin(async move {
+            Timer::after(d).await;
+        })
+    }
+}
+
+impl<S: Spawn> Net for AsyncIo<S> {
+    fn current() -> Result<Self, Error> {
+        Ok(AsyncIo(S::default()))
+    }
+
+    fn resolve(&self, host: &str, port: u16) -> IoFuture<Vec<SocketAddr>> {
+        resolve_in_thread(host, port)
+    }
+
+    fn connect_tcp(
+        &self,
+        addr: SocketAddr,
+        local: Option<SocketAddr>,
+    ) -> IoFuture<Box<dyn Transport>> {
+        Box::pin(async move {
+            let s = match local {
+                None => Async::<TcpStream>::connect(addr).await?,
+                Some(local) => connect_from(addr, local).await?,
+            };
+            tcp(s)
+        })
+    }
+
+    fn tcp_stream(&self, s: TcpStream) -> io::Result<Box<dyn Transport>> {
+        tcp(Async::new(s)?)
+    }
+
+    fn tcp_listener(&self, l: TcpListener) -> io::Result<Box<dyn Listener>> {
+        Ok(Box::new(Tcp(Async::new(l)?)))
+    }
+
+    fn connect_unix(&self, path: &Path) -> IoFuture<Box<dyn Transport>> {
+        let path = path.to_path_buf();
+        Box::pin(async move { unix(Async::<UnixStream>::connect(path).await?) })
+    }
+
+    fn unix_stream(&self, s: UnixStream) -> io::Result<Box<dyn Transport>> {
+        unix(Async::new(s)?)
+    }
+
+    fn unix_listener(&self, l: UnixListener) -> io::Result<Box<dyn Listener>> {
+        Ok(Box::new(Unix(Async::new(l)?)))
+    }
+}
+
+/// Resolves `host:port` without blocking the runtime: IP literals at once,
+/// names with the system resolver (`getaddrinfo`) on a thread of its own.
+fn resolve_in_thread(host: &str, port: u16) -> IoFuture<Vec<SocketAddr>> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Box::pin(std::future::ready(Ok(vec![SocketAddr::new(ip, port)])));
+    }
+    type Slot = (Option<io::Result<Vec<SocketAddr>>>, Option<Waker>);
+    let slot: Arc<Mutex<Slot>> = Arc::new(Mutex::new((None, None)));
+    let (theirs, host) = (slot.clone(), host.to_string());
+    let spawned = std::thread::Builder::new()
+        .name("weir-resolve".into())
+        .spawn(move || {
+            let res = (host.as_str(), port)
+                .to_socket_addrs()
+                .map(|it| it.collect::<Vec<_>>());
+            let mut s = theirs.lock().unwrap_or_else(|p| p.into_inner());
+            s.0 = Some(res);
+            if let Some(w) = s.1.take() {
+                w.wake();
+            }
+        });
+    if let Err(e) = spawned {
+        return Box::pin(std::future::ready(Err(e)));
+    }
+    Box::pin(std::future::poll_fn(move |cx| {
+        let mut s = slot.lock().unwrap_or_else(|p| p.into_inner());
+        match s.0.take() {
+            Some(res) => Poll::Ready(res),
+            None => {
+                s.1 = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }))
+}
+
+/// Connects to `addr` from the local address `local` (asyncio's
+/// `local_addr`): a non-blocking socket, bound, connecting; async-io waits
+/// until it is writable.
+async fn connect_from(addr: SocketAddr, local: SocketAddr) -> io::Result<Async<TcpStream>> {
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    sock.bind(&SockAddr::from(local))?;
+    sock.set_nonblocking(true)?;
+    match sock.connect(&SockAddr::from(addr)) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+        Err(e) => return Err(e),
+    }
+    let s = Async::new(TcpStream::from(sock))?;
+    s.writable().await?;
+    match s.get_ref().take_error()? {
+        None => Ok(s),
+        Some(e) => Err(e),
+    }
+}
+
+fn tcp(s: Async<TcpStream>) -> io::Result<Box<dyn Transport>> {
+    let std = s.get_ref();
+    let _ = std.set_nodelay(true);
+    let info = ExtraInfo {
+        peer_addr: std.peer_addr().ok(),
+        local_addr: std.local_addr().ok(),
+        raw_fd: Some(std::os::fd::AsRawFd::as_raw_fd(std)),
+        ..ExtraInfo::default()
+    };
+    let t = FuturesTransport::new(s, info)
+        .with_shutdown(|s| s.get_ref().shutdown(Shutdown::Write))
+        .with_abort(|s| {
+            // SO_LINGER 0: closing sends a reset, as asyncio's abort does.
+            let _ = SockRef::from(s.get_ref()).set_linger(Some(Duration::ZERO));
+        });
+    Ok(Box::new(t))
+}
+
+fn unix(s: Async<UnixStream>) -> io::Result<Box<dyn Transport>> {
+    let std = s.get_ref();
+    let path = |a: io::Result<std::os::unix::net::SocketAddr>| {
+        a.ok().and_then(|a| a.as_pathname().map(PathBuf::from))
+    };
+    let info = ExtraInfo {
+        peer_path: path(std.peer_addr()),
+        local_path: path(std.local_addr()),
+        raw_fd: Some(std::os::fd::AsRawFd::as_raw_fd(std)),
+        ..ExtraInfo::default()
+    };
+    let t = FuturesTransport::new(s, info).with_shutdown(|s| s.get_ref().shutdown(Shutdown::Write));
+    Ok(Box::new(t))
+}
+
+/// Accepts from a non-blocking std listener registered with async-io.
+fn poll_accept<L, S>(
+    l: &Async<L>,
+    cx: &mut Context<'_>,
+    accept: impl Fn(&L) -> io::Result<S>,
+) -> Poll<io::Result<S>>
+where
+    L: std::os::fd::AsFd,
+{
+    loop {
+        match accept(l.get_ref()) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            res => return Poll::Ready(res),
+        }
+        ready!(l.poll_readable(cx))?;
+    }
+}
+
+struct Tcp(Async<TcpListener>);
+
+impl Listener for Tcp {
+    fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn Transport>>> {
+        let s = ready!(poll_accept(&self.0, cx, |l| l.accept().map(|(s, _)| s)))?;
+        Poll::Ready(Async::new(s).and_then(tcp))
+    }
+
+    fn local_info(&self) -> ExtraInfo {
+        ExtraInfo {
+            local_addr: self.0.get_ref().local_addr().ok(),
+            ..ExtraInfo::default()
+        }
+    }
+}
+
+struct Unix(Async<UnixListener>);
+
+impl Listener for Unix {
+    fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn Transport>>> {
+        let s = ready!(poll_accept(&self.0, cx, |l| l.accept().map(|(s, _)| s)))?;
+        Poll::Ready(Async::new(s).and_then(unix))
+    }
+
+    fn local_info(&self) -> ExtraInfo {
+        ExtraInfo::default()
+    }
+}

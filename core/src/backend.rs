@@ -1,0 +1,167 @@
+//! The public face every backend crate shares, written once: a backend
+//! names its [`Net`](crate::rt::Net) runtime and calls [`backend_api!`].
+
+/// Defines a backend crate's asyncio API for the runtime `$rt`:
+/// `ConnectOptions`, `ServerOptions`, `open_connection`,
+/// `open_unix_connection`, `start_server`, `start_unix_server`, and
+/// re-exports of the stream types. `$krate` is the crate's name as written
+/// in paths (`"weir_tokio"`), for the generated docs.
+///
+/// Every backend gets the same names, semantics and errors because this
+/// one macro writes them: the logic is in [`stream::ConnectOptions`] and
+/// [`stream::ServerOptions`].
+///
+/// [`stream::ConnectOptions`]: crate::stream::ConnectOptions
+/// [`stream::ServerOptions`]: crate::stream::ServerOptions
+///
+/// # Examples
+///
+/// A backend on async-io that runs each task on a thread of its own
+/// (weir-smol is the same with `smol::spawn`):
+///
+#[cfg_attr(all(feature = "async-io", unix), doc = "```")]
+#[cfg_attr(not(all(feature = "async-io", unix)), doc = "```text")]
+/// mod threads_backend {
+///     #[derive(Clone, Debug, Default)]
+///     pub struct Threads;
+///     impl weir_core::async_io::Spawn for Threads {
+///         fn spawn(&self, fut: weir_core::rt::BoxFuture) {
+///             std::thread::spawn(move || async_io::block_on(fut));
+///         }
+///     }
+///     weir_core::backend_api!(weir_core::async_io::AsyncIo<Threads>, "threads_backend");
+/// }
+/// let server = async_io::block_on(threads_backend::start_server(
+///     |_reader, writer| async move { writer.close() },
+///     "127.0.0.1",
+///     0,
+/// ))?;
+/// assert_ne!(server.local_addrs()[0].port(), 0);
+/// # Ok::<(), weir_core::Error>(())
+/// ```
+#[macro_export]
+macro_rules! backend_api {
+    ($rt:ty, $krate:literal) => {
+        pub use $crate::rt::ExtraInfo;
+        pub use $crate::stream::{Family, Server, StreamReader, StreamWriter};
+        pub use $crate::{Error, IncompleteReadError, LimitOverrunError};
+
+        #[doc = concat!(
+            "Options for [`open_connection`]: asyncio's keyword arguments (limit, local_addr, ",
+            "family, happy_eyeballs_delay, interleave, sock), the same on every weir backend.\n\n",
+            "# Examples\n\n```no_run\n",
+            "# async fn demo() -> Result<(), weir_core::Error> {\n",
+            "use std::time::Duration;\n",
+            "use ", $krate, "::{ConnectOptions, Family};\n",
+            "let (reader, writer) = ConnectOptions::new()\n",
+            "    .limit(1 << 20)\n",
+            "    .family(Family::V4)\n",
+            "    .happy_eyeballs_delay(Duration::from_millis(250))\n",
+            "    .connect(\"localhost\", 8888)\n",
+            "    .await?;\n",
+            "# Ok(()) }\n```"
+        )]
+        pub type ConnectOptions = $crate::stream::ConnectOptions<$rt>;
+
+        #[doc = concat!(
+            "Options for [`start_server`]: asyncio's keyword arguments (limit, backlog, ",
+            "reuse_address, reuse_port, family, start_serving, sock), the same on every weir backend.\n\n",
+            "# Examples\n\n```no_run\n",
+            "# async fn demo() -> Result<(), weir_core::Error> {\n",
+            "let server = ", $krate, "::ServerOptions::new()\n",
+            "    .limit(1 << 20)\n",
+            "    .backlog(1024)\n",
+            "    .start_serving(false)\n",
+            "    .start(|_r, _w| async {}, \"127.0.0.1\", 0)\n",
+            "    .await?;\n",
+            "server.start_serving();\n",
+            "# Ok(()) }\n```"
+        )]
+        pub type ServerOptions = $crate::stream::ServerOptions<$rt>;
+
+        #[doc = concat!(
+            "Connects to `host:port` over TCP: asyncio's `open_connection(host, port)`.\n\n",
+            "Every address the host resolves to is tried (see ",
+            "[`ConnectOptions::happy_eyeballs_delay`] to race them).\n\n",
+            "# Errors\n\n",
+            "A connection error naming what failed: resolving the host, or each address and ",
+            "why it refused.\n\n",
+            "# Examples\n\n```no_run\n",
+            "# async fn demo() -> Result<(), weir_core::Error> {\n",
+            "let (reader, writer) = ", $krate, "::open_connection(\"127.0.0.1\", 8888).await?;\n",
+            "writer.write(b\"Hello World!\")?;\n",
+            "let data = reader.read(100).await?;\n",
+            "writer.close();\n",
+            "writer.wait_closed().await?;\n",
+            "# Ok(()) }\n```"
+        )]
+        pub async fn open_connection(
+            host: &str,
+            port: u16,
+        ) -> Result<(StreamReader, StreamWriter), Error> {
+            ConnectOptions::new().connect(host, port).await
+        }
+
+        #[doc = concat!(
+            "Connects to the Unix socket at `path`: asyncio's `open_unix_connection`.\n\n",
+            "# Errors\n\n",
+            "A connection error naming the path (missing, not a socket, refused).\n\n",
+            "# Examples\n\n```no_run\n",
+            "# async fn demo() -> Result<(), weir_core::Error> {\n",
+            "let (reader, writer) = ", $krate, "::open_unix_connection(\"/tmp/echo.sock\").await?;\n",
+            "# Ok(()) }\n```"
+        )]
+        pub async fn open_unix_connection(
+            path: impl AsRef<std::path::Path>,
+        ) -> Result<(StreamReader, StreamWriter), Error> {
+            ConnectOptions::new().connect_unix(path).await
+        }
+
+        #[doc = concat!(
+            "Listens on `host:port` and runs `handler(reader, writer)` as a task for each ",
+            "client: asyncio's `start_server` (see [`ServerOptions::start`]).\n\n",
+            "# Errors\n\n",
+            "A connection error naming what failed: resolving the host, or binding an address ",
+            "(for example, a port in use).\n\n",
+            "# Examples\n\n```no_run\n",
+            "# async fn demo() -> Result<(), weir_core::Error> {\n",
+            "let server = ", $krate, "::start_server(|reader, writer| async move {\n",
+            "    while let Ok(line) = reader.read_line().await {\n",
+            "        if line.is_empty() || writer.write(&line).is_err() { break; }\n",
+            "    }\n",
+            "}, \"127.0.0.1\", 8888).await?;\n",
+            "println!(\"Serving on {}\", server.local_addrs()[0]);\n",
+            "server.serve_forever().await?;\n",
+            "# Ok(()) }\n```"
+        )]
+        pub async fn start_server<H, F>(handler: H, host: &str, port: u16) -> Result<Server, Error>
+        where
+            H: Fn(StreamReader, StreamWriter) -> F + Send + Sync + 'static,
+            F: std::future::Future<Output = ()> + Send + 'static,
+        {
+            ServerOptions::new().start(handler, host, port).await
+        }
+
+        #[doc = concat!(
+            "Listens on the Unix socket `path`: asyncio's `start_unix_server`.\n\n",
+            "# Errors\n\n",
+            "A connection error naming the path (for example, another file in the way).\n\n",
+            "# Examples\n\n```no_run\n",
+            "# async fn demo() -> Result<(), weir_core::Error> {\n",
+            "let server = ", $krate, "::start_unix_server(|_r, w| async move {\n",
+            "    let _ = w.write(b\"hi\\n\");\n",
+            "}, \"/tmp/hi.sock\").await?;\n",
+            "# Ok(()) }\n```"
+        )]
+        pub async fn start_unix_server<H, F>(
+            handler: H,
+            path: impl AsRef<std::path::Path>,
+        ) -> Result<Server, Error>
+        where
+            H: Fn(StreamReader, StreamWriter) -> F + Send + Sync + 'static,
+            F: std::future::Future<Output = ()> + Send + 'static,
+        {
+            ServerOptions::new().start_unix(handler, path).await
+        }
+    };
+}

@@ -1,0 +1,319 @@
+//! The seam a backend implements: a [`Runtime`] (spawn, sleep, clock), a
+//! [`Transport`] (one connected byte stream), a [`Listener`] (accepts
+//! transports) and [`Net`] (resolve, connect, adopt std sockets).
+//!
+//! Everything else, the async reader, writer, flusher, server, connection
+//! options and happy eyeballs, is written once in [`crate::stream`] over
+//! these traits. A backend for tokio, smol or async-std supplies only what
+//! its runtime does differently: sockets, a spawner and a timer.
+//!
+//! Transports are used type-erased (`Box<dyn Transport>`), so a live
+//! connection can later swap a plain socket for a TLS stream under the same
+//! reader and writer handles.
+
+use std::fmt;
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// A boxed, sendable future with no result: what [`Runtime::spawn`] takes.
+pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// What a transport knows about its connection: asyncio's
+/// `get_extra_info('peername' | 'sockname' | 'socket')`, typed.
+///
+/// Every field is optional: a Unix socket has paths and no socket addresses,
+/// a hand-fed reader has nothing. More fields (TLS) may be added later, so
+/// build one with [`ExtraInfo::default`] and set fields.
+///
+/// # Examples
+///
+/// ```
+/// use weir_core::rt::ExtraInfo;
+/// let mut info = ExtraInfo::default();
+/// info.peer_addr = Some("127.0.0.1:8888".parse().unwrap());
+/// assert_eq!(info.peer_addr.unwrap().port(), 8888);
+/// assert!(info.local_addr.is_none());
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExtraInfo {
+    /// The remote socket address (asyncio's `peername` for TCP).
+    pub peer_addr: Option<SocketAddr>,
+    /// The local socket address (asyncio's `sockname` for TCP).
+    pub local_addr: Option<SocketAddr>,
+    /// The remote path of a Unix socket, when it has one (`peername`).
+    pub peer_path: Option<PathBuf>,
+    /// The local path of a Unix socket, when it has one (`sockname`).
+    pub local_path: Option<PathBuf>,
+    /// The raw file descriptor of the socket (asyncio's `socket`), on Unix.
+    pub raw_fd: Option<i32>,
+}
+
+/// One connected byte stream: a TCP or Unix socket, later a TLS stream.
+///
+/// The `poll_*` methods follow the usual contract: `Poll::Pending` means the
+/// waker in `cx` will be woken when the call may make progress. weir calls
+/// `poll_read` from the task that reads and `poll_write_vectored`,
+/// `poll_flush` and `poll_shutdown` from the connection's flusher task, never
+/// at the same time (the transport sits behind a lock).
+///
+/// # Examples
+///
+/// A transport over an in-memory script, as the stream layer's tests use:
+///
+/// ```
+/// use std::io::{self, IoSlice};
+/// use std::task::{Context, Poll};
+/// use weir_core::rt::{ExtraInfo, Transport};
+///
+/// struct Script(Vec<u8>, Vec<u8>);
+/// impl Transport for Script {
+///     fn poll_read(&mut self, _: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+///         let n = buf.len().min(self.0.len());
+///         buf[..n].copy_from_slice(&self.0[..n]);
+///         self.0.drain(..n);
+///         Poll::Ready(Ok(n))
+///     }
+///     fn poll_write_vectored(&mut self, _: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+///         let mut n = 0;
+///         for b in bufs { self.1.extend_from_slice(b); n += b.len(); }
+///         Poll::Ready(Ok(n))
+///     }
+///     fn poll_flush(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> { Poll::Ready(Ok(())) }
+///     fn poll_shutdown(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> { Poll::Ready(Ok(())) }
+///     fn can_write_eof(&self) -> bool { true }
+///     fn extra_info(&self) -> ExtraInfo { ExtraInfo::default() }
+/// }
+/// let t: Box<dyn Transport> = Box::new(Script(b"hi".to_vec(), Vec::new()));
+/// assert!(t.can_write_eof());
+/// ```
+pub trait Transport: Send + 'static {
+    /// Reads into `buf`; `Ok(0)` means EOF (the peer closed its side).
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error: the connection is then lost.
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
+
+    /// Writes from `bufs` in one call; returns how many bytes were taken.
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error: the connection is then lost.
+    fn poll_write_vectored(
+        &mut self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>>;
+
+    /// Pushes out anything the transport itself buffers.
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error.
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+
+    /// Shuts down the write direction (asyncio's `write_eof`), after a flush.
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error.
+    fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+
+    /// Whether [`poll_shutdown`](Self::poll_shutdown) half-closes (asyncio's
+    /// `can_write_eof`).
+    fn can_write_eof(&self) -> bool;
+
+    /// Addresses and socket of the connection.
+    fn extra_info(&self) -> ExtraInfo;
+
+    /// Prepares an abortive close (asyncio's `transport.abort()`): the next
+    /// drop should reset the connection rather than close it gracefully, for
+    /// example by setting `SO_LINGER` to zero. The default does nothing.
+    fn abort(&mut self) {}
+}
+
+impl fmt::Debug for dyn Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transport")
+            .field("extra_info", &self.extra_info())
+            .finish()
+    }
+}
+
+/// A bound, listening socket that hands out connected transports.
+///
+/// # Examples
+///
+/// ```
+/// use std::io;
+/// use std::task::{Context, Poll};
+/// use weir_core::rt::{ExtraInfo, Listener, Transport};
+///
+/// /// A listener that never has a connection.
+/// struct Idle;
+/// impl Listener for Idle {
+///     fn poll_accept(&mut self, _: &mut Context<'_>) -> Poll<io::Result<Box<dyn Transport>>> {
+///         Poll::Pending
+///     }
+///     fn local_info(&self) -> ExtraInfo { ExtraInfo::default() }
+/// }
+/// assert!(Idle.local_info().local_addr.is_none());
+/// ```
+pub trait Listener: Send + 'static {
+    /// Accepts one connection.
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error (for example, out of file descriptors).
+    /// The server logs it, waits a little, and keeps accepting.
+    fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn Transport>>>;
+
+    /// The address (or path) the listener is bound to.
+    fn local_info(&self) -> ExtraInfo;
+}
+
+impl fmt::Debug for dyn Listener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Listener")
+            .field("local_info", &self.local_info())
+            .finish()
+    }
+}
+
+/// What an async runtime supplies: a spawner and a timer.
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::time::{Duration, Instant};
+/// use weir_core::rt::{BoxFuture, Runtime};
+///
+/// #[derive(Clone, Debug)]
+/// struct Threads;
+/// impl Runtime for Threads {
+///     fn spawn(&self, fut: BoxFuture) {
+///         std::thread::spawn(move || { let _ = fut; /* a real runtime polls it */ });
+///     }
+///     fn sleep(&self, d: Duration) -> BoxFuture {
+///         Box::pin(async move { let _ = d; })
+///     }
+/// }
+/// ```
+pub trait Runtime: Clone + Send + Sync + fmt::Debug + 'static {
+    /// Runs `fut` as a task of its own, detached.
+    fn spawn(&self, fut: BoxFuture);
+
+    /// A future that completes after `d`.
+    fn sleep(&self, d: Duration) -> BoxFuture;
+
+    /// The runtime's clock (a paused test clock, for example); the
+    /// happy-eyeballs driver reads time only from here.
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+}
+
+/// A boxed, sendable future of an I/O result: what [`Net`] methods return.
+pub type IoFuture<T> = Pin<Box<dyn Future<Output = io::Result<T>> + Send + 'static>>;
+
+/// A runtime's sockets: what a backend implements besides [`Runtime`] so
+/// that `open_connection`, `start_server` and their options (in
+/// [`crate::stream`]) are written once for every runtime.
+///
+/// # Examples
+///
+/// ```no_run
+/// use weir_core::rt::Net;
+/// use weir_core::stream::ConnectOptions;
+/// async fn hello<N: Net>() -> Result<(), weir_core::Error> {
+///     let (reader, writer) = ConnectOptions::<N>::new().connect("127.0.0.1", 8888).await?;
+///     writer.write(b"hello\n")?;
+///     Ok(())
+/// }
+/// ```
+pub trait Net: Runtime {
+    /// The runtime the caller runs in.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::InvalidArgument`] when called outside the runtime.
+    fn current() -> Result<Self, crate::Error>;
+
+    /// Resolves `host` (a name or an address literal) to socket addresses.
+    ///
+    /// # Errors
+    ///
+    /// The resolver's error.
+    fn resolve(&self, host: &str, port: u16) -> IoFuture<Vec<SocketAddr>>;
+
+    /// Connects over TCP, binding `local` first if given.
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error.
+    fn connect_tcp(
+        &self,
+        addr: SocketAddr,
+        local: Option<SocketAddr>,
+    ) -> IoFuture<Box<dyn Transport>>;
+
+    /// Adopts a connected std socket (asyncio's `sock=`).
+    ///
+    /// # Errors
+    ///
+    /// The runtime could not register the socket.
+    fn tcp_stream(&self, s: std::net::TcpStream) -> io::Result<Box<dyn Transport>>;
+
+    /// Adopts a bound, listening std socket.
+    ///
+    /// # Errors
+    ///
+    /// The runtime could not register the socket.
+    fn tcp_listener(&self, l: std::net::TcpListener) -> io::Result<Box<dyn Listener>>;
+
+    /// Connects to a Unix socket.
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error.
+    #[cfg(unix)]
+    fn connect_unix(&self, path: &std::path::Path) -> IoFuture<Box<dyn Transport>>;
+
+    /// Adopts a connected std Unix socket.
+    ///
+    /// # Errors
+    ///
+    /// The runtime could not register the socket.
+    #[cfg(unix)]
+    fn unix_stream(&self, s: std::os::unix::net::UnixStream) -> io::Result<Box<dyn Transport>>;
+
+    /// Adopts a bound, listening std Unix socket.
+    ///
+    /// # Errors
+    ///
+    /// The runtime could not register the socket.
+    #[cfg(unix)]
+    fn unix_listener(&self, l: std::os::unix::net::UnixListener) -> io::Result<Box<dyn Listener>>;
+}
+
+/// An object-safe view of a [`Runtime`], so the stream layer can keep one
+/// without being generic over it.
+pub(crate) trait DynRuntime: Send + Sync + fmt::Debug {
+    fn spawn_dyn(&self, fut: BoxFuture);
+    fn sleep_dyn(&self, d: Duration) -> BoxFuture;
+}
+
+impl<R: Runtime> DynRuntime for R {
+    fn spawn_dyn(&self, fut: BoxFuture) {
+        self.spawn(fut)
+    }
+    fn sleep_dyn(&self, d: Duration) -> BoxFuture {
+        self.sleep(d)
+    }
+}

@@ -1,0 +1,330 @@
+//! `open_connection` and its options, for every runtime that implements [`Net`].
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use super::net::context;
+use super::{connect, connect_happy, Family, StreamReader, StreamWriter};
+use crate::rt::{Net, Transport};
+use crate::{Error, DEFAULT_LIMIT};
+
+/// Options for `open_connection`: asyncio's keyword arguments. A backend
+/// names it for its runtime (`weir_tokio::ConnectOptions`).
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use weir_core::{rt::Net, stream::{ConnectOptions, Family}};
+/// async fn demo<N: Net>() -> Result<(), weir_core::Error> {
+///     let (r, w) = ConnectOptions::<N>::new()
+///         .limit(1 << 20)
+///         .family(Family::V4)
+///         .happy_eyeballs_delay(Duration::from_millis(250))
+///         .connect("localhost", 8888)
+///         .await?;
+///     Ok(())
+/// }
+/// ```
+pub struct ConnectOptions<N> {
+    limit: usize,
+    local_addr: Option<SocketAddr>,
+    family: Family,
+    delay: Option<Duration>,
+    interleave: Option<usize>,
+    net: PhantomData<fn() -> N>,
+}
+
+impl<N> Clone for ConnectOptions<N> {
+    fn clone(&self) -> Self {
+        ConnectOptions { ..*self }
+    }
+}
+
+impl<N> fmt::Debug for ConnectOptions<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("limit", &self.limit)
+            .field("local_addr", &self.local_addr)
+            .field("family", &self.family)
+            .field("happy_eyeballs_delay", &self.delay)
+            .field("interleave", &self.interleave)
+            .finish()
+    }
+}
+
+impl<N: Net> Default for ConnectOptions<N> {
+    fn default() -> Self {
+        ConnectOptions::new()
+    }
+}
+
+impl<N: Net> ConnectOptions<N> {
+    /// The defaults: limit 64 KiB, any family, addresses tried in turn.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo<N: weir_core::rt::Net>() {
+    /// let o = weir_core::stream::ConnectOptions::<N>::new();
+    /// # }
+    /// ```
+    pub fn new() -> Self {
+        ConnectOptions {
+            limit: DEFAULT_LIMIT,
+            local_addr: None,
+            family: Family::Any,
+            delay: None,
+            interleave: None,
+            net: PhantomData,
+        }
+    }
+
+    /// The reader's limit (asyncio's `limit`); 0 is refused when connecting.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo<N: weir_core::rt::Net>() {
+    /// let o = weir_core::stream::ConnectOptions::<N>::new().limit(1024);
+    /// # }
+    /// ```
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// Binds the local end first (asyncio's `local_addr`).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo<N: weir_core::rt::Net>() {
+    /// let o = weir_core::stream::ConnectOptions::<N>::new().local_addr("127.0.0.1:0".parse().unwrap());
+    /// # }
+    /// ```
+    pub fn local_addr(mut self, addr: SocketAddr) -> Self {
+        self.local_addr = Some(addr);
+        self
+    }
+
+    /// Only addresses of this family (asyncio's `family`).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo<N: weir_core::rt::Net>() {
+    /// let o = weir_core::stream::ConnectOptions::<N>::new().family(weir_core::stream::Family::V6);
+    /// # }
+    /// ```
+    pub fn family(mut self, family: Family) -> Self {
+        self.family = family;
+        self
+    }
+
+    /// Races the addresses (RFC 8305), starting the next attempt after
+    /// `delay` (asyncio's `happy_eyeballs_delay`; the RFC suggests 250 ms).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo<N: weir_core::rt::Net>() {
+    /// let o = weir_core::stream::ConnectOptions::<N>::new()
+    ///     .happy_eyeballs_delay(std::time::Duration::from_millis(250));
+    /// # }
+    /// ```
+    pub fn happy_eyeballs_delay(mut self, delay: Duration) -> Self {
+        self.delay = Some(delay);
+        self
+    }
+
+    /// Interleaves address families, this many of the first family first
+    /// (asyncio's `interleave`; 1 when a delay is given).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo<N: weir_core::rt::Net>() {
+    /// let o = weir_core::stream::ConnectOptions::<N>::new().interleave(1);
+    /// # }
+    /// ```
+    pub fn interleave(mut self, n: usize) -> Self {
+        self.interleave = Some(n);
+        self
+    }
+
+    fn check(&self) -> Result<N, Error> {
+        let net = N::current()?;
+        if self.limit == 0 {
+            return Err(Error::InvalidLimit);
+        }
+        Ok(net)
+    }
+
+    fn open(&self, net: &N, t: Box<dyn Transport>) -> Result<(StreamReader, StreamWriter), Error> {
+        connect(net, t, self.limit)
+    }
+
+    /// Resolves `host` and connects to `port` (asyncio's `open_connection`).
+    ///
+    /// # Errors
+    ///
+    /// A connection error naming what failed: resolving the host, or each
+    /// address and why it failed; [`Error::InvalidLimit`] for a limit of 0.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo<N: weir_core::rt::Net>() -> Result<(), weir_core::Error> {
+    /// let (r, w) = weir_core::stream::ConnectOptions::<N>::new().connect("127.0.0.1", 8888).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> Result<(StreamReader, StreamWriter), Error> {
+        let net = self.check()?;
+        let addrs: Vec<SocketAddr> = net
+            .resolve(host, port)
+            .await
+            .map_err(|e| context(e, format_args!("resolve {host}:{port}")))?
+            .into_iter()
+            .filter(|a| self.family.matches(a))
+            .collect();
+        if addrs.is_empty() {
+            return Err(context(
+                std::io::ErrorKind::NotFound.into(),
+                format_args!("resolve {host}:{port}: no address of the requested family"),
+            ));
+        }
+        let t = self.race(&net, addrs).await?;
+        self.open(&net, t)
+    }
+
+    /// Connects to one of `addrs` (already resolved), racing them when a
+    /// happy-eyeballs delay is set; the family filter applies.
+    ///
+    /// # Errors
+    ///
+    /// A connection error naming each address and why it failed;
+    /// [`Error::InvalidArgument`] if no address is left;
+    /// [`Error::InvalidLimit`] for a limit of 0.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo<N: weir_core::rt::Net>() -> Result<(), weir_core::Error> {
+    /// let addrs = ["[::1]:8888".parse().unwrap(), "127.0.0.1:8888".parse().unwrap()];
+    /// let (r, w) = weir_core::stream::ConnectOptions::<N>::new()
+    ///     .happy_eyeballs_delay(std::time::Duration::from_millis(250))
+    ///     .connect_addrs(&addrs)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_addrs(
+        &self,
+        addrs: &[SocketAddr],
+    ) -> Result<(StreamReader, StreamWriter), Error> {
+        let net = self.check()?;
+        let addrs = addrs
+            .iter()
+            .copied()
+            .filter(|a| self.family.matches(a))
+            .collect();
+        let t = self.race(&net, addrs).await?;
+        self.open(&net, t)
+    }
+
+    async fn race(&self, net: &N, addrs: Vec<SocketAddr>) -> Result<Box<dyn Transport>, Error> {
+        let local = self.local_addr;
+        connect_happy(net, addrs, self.delay, self.interleave, |addr| {
+            net.connect_tcp(addr, local)
+        })
+        .await
+    }
+
+    /// Wraps an already-connected socket (asyncio's `open_connection(sock=...)`).
+    ///
+    /// # Errors
+    ///
+    /// A connection error if the runtime cannot register the socket;
+    /// [`Error::InvalidLimit`] for a limit of 0.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo<N: weir_core::rt::Net>() -> Result<(), weir_core::Error> {
+    /// let sock = std::net::TcpStream::connect("127.0.0.1:8888").unwrap();
+    /// let (r, w) = weir_core::stream::ConnectOptions::<N>::new().sock(sock)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn sock(&self, sock: std::net::TcpStream) -> Result<(StreamReader, StreamWriter), Error> {
+        let net = self.check()?;
+        sock.set_nonblocking(true)
+            .map_err(|e| context(e, "adopt socket"))?;
+        let t = net
+            .tcp_stream(sock)
+            .map_err(|e| context(e, "adopt socket"))?;
+        self.open(&net, t)
+    }
+
+    /// Wraps an already-connected Unix socket, for example one end of
+    /// `UnixStream::pair()` (asyncio's `open_connection(sock=...)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`sock`](Self::sock).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn demo<N: weir_core::rt::Net>() -> Result<(), weir_core::Error> {
+    /// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+    /// let (r, w) = weir_core::stream::ConnectOptions::<N>::new().unix_sock(a)?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(unix)]
+    pub fn unix_sock(
+        &self,
+        sock: std::os::unix::net::UnixStream,
+    ) -> Result<(StreamReader, StreamWriter), Error> {
+        let net = self.check()?;
+        sock.set_nonblocking(true)
+            .map_err(|e| context(e, "adopt unix socket"))?;
+        let t = net
+            .unix_stream(sock)
+            .map_err(|e| context(e, "adopt unix socket"))?;
+        self.open(&net, t)
+    }
+
+    /// Connects to the Unix socket at `path` (asyncio's `open_unix_connection`).
+    ///
+    /// # Errors
+    ///
+    /// A connection error naming the path (missing, not a socket, refused);
+    /// [`Error::InvalidLimit`] for a limit of 0.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo<N: weir_core::rt::Net>() -> Result<(), weir_core::Error> {
+    /// let (r, w) = weir_core::stream::ConnectOptions::<N>::new().connect_unix("/tmp/s.sock").await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(unix)]
+    pub async fn connect_unix(
+        &self,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<(StreamReader, StreamWriter), Error> {
+        let net = self.check()?;
+        let path = path.as_ref();
+        let t = net
+            .connect_unix(path)
+            .await
+            .map_err(|e| context(e, format_args!("connect unix {}", path.display())))?;
+        self.open(&net, t)
+    }
+}

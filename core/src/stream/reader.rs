@@ -1,0 +1,571 @@
+//! `StreamReader`: asyncio's `StreamReader`, async, over a transport.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_core::Stream;
+
+use super::shared::{lock, Shared, Slot};
+use crate::{Error, ReadBuffer, Separators, Step};
+
+/// The reading half of a connection: asyncio's `StreamReader`.
+///
+/// Reads take `&self` and return futures. One read may wait for data at a
+/// time: a second read started while one waits fails with
+/// [`Error::ConcurrentRead`] (asyncio's `RuntimeError`), leaving the first
+/// untouched. Every read future is cancel-safe: all state lives in the
+/// reader's buffer, so dropping a future at any point loses no byte.
+///
+/// Data is read from the transport inline, by the read that needs it, in
+/// chunks that start at 4 KiB and grow to 64 KiB while the peer keeps them
+/// full: an idle connection holds a small buffer.
+///
+/// A reader made with [`StreamReader::new`] is bound to no socket and is fed
+/// by hand with [`feed_data`](Self::feed_data), [`feed_eof`](Self::feed_eof)
+/// and [`set_exception`](Self::set_exception), as asyncio allows.
+///
+/// Dropping the reader together with every [`StreamWriter`](super::StreamWriter)
+/// handle closes the connection once queued bytes are sent.
+///
+/// # Examples
+///
+/// ```
+/// use weir_core::stream::StreamReader;
+/// # futures_lite::future::block_on(async {
+/// let reader = StreamReader::new(64 * 1024)?;
+/// reader.feed_data(b"PING\r\nrest");
+/// reader.feed_eof();
+/// assert_eq!(reader.read_line().await?, &b"PING\r\n"[..]);
+/// assert_eq!(reader.read_to_end().await?, &b"rest"[..]);
+/// assert!(reader.at_eof());
+/// # Ok::<(), weir_core::Error>(())
+/// # }).unwrap();
+/// ```
+pub struct StreamReader {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl fmt::Debug for StreamReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = lock(&self.shared.read);
+        f.debug_struct("StreamReader")
+            .field("buffer", &st.rb)
+            .field("reading", &st.reading)
+            .finish()
+    }
+}
+
+impl Drop for StreamReader {
+    fn drop(&mut self) {
+        let f = {
+            let mut w = lock(&self.shared.write);
+            w.reader_alive = false;
+            if w.handles == 0 {
+                w.flusher.take()
+            } else {
+                None
+            }
+        };
+        if let Some(f) = f {
+            f.wake();
+        }
+    }
+}
+
+impl StreamReader {
+    /// A reader bound to no socket, fed by hand (asyncio's
+    /// `StreamReader(limit=...)`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidLimit`] if `limit` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_core::stream::StreamReader;
+    /// assert!(StreamReader::new(0).is_err());
+    /// assert_eq!(StreamReader::new(100)?.limit(), 100);
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn new(limit: usize) -> Result<StreamReader, Error> {
+        let rb = ReadBuffer::new(limit)?;
+        Ok(StreamReader {
+            shared: Arc::new(Shared::new(rb, Slot::Unbound, None, 0)),
+        })
+    }
+
+    /// Up to `n` bytes (asyncio's `read(n)`): empty at once for `n == 0`,
+    /// else waits for at least one byte; empty at EOF.
+    ///
+    /// # Errors
+    ///
+    /// The connection's error; [`Error::ConcurrentRead`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// r.feed_data(b"abcdef");
+    /// assert_eq!(r.read(4).await?, &b"abcd"[..]);
+    /// assert_eq!(r.read(4).await?, &b"ef"[..]);
+    /// # Ok::<(), weir_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn read(&self, n: usize) -> ReadFuture<'_> {
+        self.op(Op::Read(n))
+    }
+
+    /// Everything until EOF (asyncio's `read()` / `read(-1)`).
+    ///
+    /// # Errors
+    ///
+    /// The connection's error; [`Error::ConcurrentRead`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// r.feed_data(b"all of it");
+    /// r.feed_eof();
+    /// assert_eq!(r.read_to_end().await?, &b"all of it"[..]);
+    /// # Ok::<(), weir_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn read_to_end(&self) -> ReadFuture<'_> {
+        self.op(Op::ToEnd)
+    }
+
+    /// One line through `\n` (asyncio's `readline`); at EOF the partial
+    /// line, then empty.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LineTooLong`] past the limit (the line is dropped, as
+    /// CPython); the connection's error; [`Error::ConcurrentRead`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// r.feed_data(b"one\ntwo");
+    /// r.feed_eof();
+    /// assert_eq!(r.read_line().await?, &b"one\n"[..]);
+    /// assert_eq!(r.read_line().await?, &b"two"[..]);
+    /// assert!(r.read_line().await?.is_empty());
+    /// # Ok::<(), weir_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn read_line(&self) -> ReadFuture<'_> {
+        self.op(Op::Line)
+    }
+
+    /// Exactly `n` bytes (asyncio's `readexactly`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IncompleteRead`] if EOF comes first; the connection's error;
+    /// [`Error::ConcurrentRead`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// r.feed_data(b"abc");
+    /// r.feed_eof();
+    /// assert_eq!(r.read_exactly(2).await?, &b"ab"[..]);
+    /// assert!(r.read_exactly(2).await.is_err());
+    /// # Ok::<(), weir_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn read_exactly(&self, n: usize) -> ReadFuture<'_> {
+        self.op(Op::Exactly(n))
+    }
+
+    /// Bytes through `sep`, which is included (asyncio's `readuntil`).
+    ///
+    /// Builds the separator's searcher on each call; keep a [`Separators`]
+    /// and use [`read_until_with`](Self::read_until_with) in a loop.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EmptySeparator`]; [`Error::LimitOverrun`] (data stays
+    /// buffered); [`Error::IncompleteRead`] at EOF; the connection's error;
+    /// [`Error::ConcurrentRead`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// r.feed_data(b"HEAD / HTTP/1.0\r\n\r\nbody");
+    /// assert_eq!(r.read_until(b"\r\n\r\n").await?, &b"HEAD / HTTP/1.0\r\n\r\n"[..]);
+    /// # Ok::<(), weir_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn read_until(&self, sep: impl AsRef<[u8]>) -> ReadFuture<'_> {
+        self.op(Op::Until(Separators::new(sep)))
+    }
+
+    /// Bytes through the first of several separators (asyncio 3.13's
+    /// `readuntil((sep1, sep2))`).
+    ///
+    /// # Errors
+    ///
+    /// As [`read_until`](Self::read_until).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// r.feed_data(b"a\r\nb\n");
+    /// assert_eq!(r.read_until_any([&b"\r\n"[..], b"\n"]).await?, &b"a\r\n"[..]);
+    /// assert_eq!(r.read_until_any([&b"\r\n"[..], b"\n"]).await?, &b"b\n"[..]);
+    /// # Ok::<(), weir_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn read_until_any<I, S>(&self, seps: I) -> ReadFuture<'_>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        self.op(Op::Until(Separators::any(seps)))
+    }
+
+    /// Bytes through the first of `seps`, built once and reused: the reader
+    /// resumes its search where it stopped.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_until`](Self::read_until).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_core::Separators;
+    /// # futures_lite::future::block_on(async {
+    /// let end = Separators::new(b"\0")?;
+    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// r.feed_data(b"a\0b\0");
+    /// assert_eq!(r.read_until_with(&end).await?, &b"a\0"[..]);
+    /// assert_eq!(r.read_until_with(&end).await?, &b"b\0"[..]);
+    /// # Ok::<(), weir_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn read_until_with<'a>(&'a self, seps: &'a Separators) -> ReadFuture<'a> {
+        self.op(Op::UntilRef(seps))
+    }
+
+    /// The lines of the stream, until EOF (asyncio's `async for line in reader`).
+    ///
+    /// # Errors
+    ///
+    /// Each item is a line or a read error; the stream ends after EOF.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::StreamExt;
+    /// # futures_lite::future::block_on(async {
+    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// r.feed_data(b"a\nb\nc");
+    /// r.feed_eof();
+    /// let lines: Vec<_> = r.lines().try_collect().await?;
+    /// assert_eq!(lines, [&b"a\n"[..], b"b\n", b"c"]);
+    /// # Ok::<(), weir_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn lines(&self) -> Lines<'_> {
+        Lines {
+            reader: self,
+            acquired: false,
+            done: false,
+        }
+    }
+
+    /// True once EOF was seen and the buffer is empty (asyncio's `at_eof`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// assert!(!r.at_eof());
+    /// r.feed_eof();
+    /// assert!(r.at_eof());
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn at_eof(&self) -> bool {
+        lock(&self.shared.read).rb.at_eof()
+    }
+
+    /// The error reads fail with, if the connection failed (asyncio's `exception()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_core::{Error, stream::StreamReader};
+    /// let r = StreamReader::new(1024)?;
+    /// r.set_exception(Error::connection(std::io::ErrorKind::ConnectionReset.into()));
+    /// assert!(r.exception().is_some());
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn exception(&self) -> Option<Error> {
+        lock(&self.shared.read).rb.exception().cloned()
+    }
+
+    /// The limit reads are bounded by (asyncio's `_limit`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(weir_core::stream::StreamReader::new(7)?.limit(), 7);
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn limit(&self) -> usize {
+        lock(&self.shared.read).rb.limit()
+    }
+
+    /// Bytes buffered and not yet read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// r.feed_data(b"abc");
+    /// assert_eq!(r.buffered(), 3);
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn buffered(&self) -> usize {
+        lock(&self.shared.read).rb.buffered()
+    }
+
+    /// Appends bytes as if they came from the peer (asyncio's `feed_data`),
+    /// waking a waiting read. Data after EOF is ignored with a warning, as
+    /// asyncio asserts on it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// r.feed_data(b"x");
+    /// assert_eq!(r.buffered(), 1);
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn feed_data(&self, data: &[u8]) {
+        if let Err(e) = lock(&self.shared.read).rb.feed(data) {
+            tracing::warn!("feed_data ignored: {e}");
+        }
+        self.shared.wake_reader();
+    }
+
+    /// Marks EOF (asyncio's `feed_eof`), waking a waiting read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// r.feed_eof();
+    /// assert!(r.at_eof());
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn feed_eof(&self) {
+        lock(&self.shared.read).rb.feed_eof();
+        self.shared.wake_reader();
+    }
+
+    /// Makes every later read fail with `err` (asyncio's `set_exception`),
+    /// including a read waiting now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_core::{Error, stream::StreamReader};
+    /// # futures_lite::future::block_on(async {
+    /// let r = StreamReader::new(1024)?;
+    /// r.set_exception(Error::connection(std::io::ErrorKind::ConnectionReset.into()));
+    /// assert!(r.read(1).await.is_err());
+    /// # Ok::<(), Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn set_exception(&self, err: Error) {
+        lock(&self.shared.read).rb.set_error(err);
+        self.shared.wake_reader();
+    }
+
+    /// Reads up to `max` bytes without the one-read-at-a-time flag: for
+    /// adapters that own the reader exclusively (`AsyncRead` impls).
+    ///
+    /// # Errors
+    ///
+    /// The connection's error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    /// let mut r = weir_core::stream::StreamReader::new(1024)?;
+    /// r.feed_data(b"abc");
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// let Poll::Ready(b) = r.poll_read_chunk(&mut cx, 2) else { unreachable!() };
+    /// assert_eq!(b?, &b"ab"[..]);
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn poll_read_chunk(
+        &mut self,
+        cx: &mut Context<'_>,
+        max: usize,
+    ) -> Poll<Result<Bytes, Error>> {
+        // `&mut self` excludes every read future: no flag to take.
+        let mut exclusive = true;
+        self.shared
+            .poll_read_op(cx, &mut exclusive, &mut |rb| rb.read(max))
+    }
+
+    fn op<'a>(&'a self, op: Op<'a>) -> ReadFuture<'a> {
+        ReadFuture {
+            reader: self,
+            op,
+            acquired: false,
+        }
+    }
+}
+
+/// Which read a [`ReadFuture`] performs.
+enum Op<'a> {
+    Read(usize),
+    ToEnd,
+    Line,
+    Exactly(usize),
+    Until(Result<Separators, Error>),
+    UntilRef(&'a Separators),
+}
+
+impl Op<'_> {
+    fn run(&self, rb: &mut ReadBuffer) -> Result<Step<Bytes>, Error> {
+        match self {
+            Op::Read(n) => rb.read(*n),
+            Op::ToEnd => rb.read_to_end(),
+            Op::Line => rb.read_line(),
+            Op::Exactly(n) => rb.read_exactly(*n),
+            Op::Until(Ok(seps)) => rb.read_until(seps),
+            Op::Until(Err(e)) => Err(e.clone()),
+            Op::UntilRef(seps) => rb.read_until(seps),
+        }
+    }
+}
+
+/// A read in progress; cancel-safe: dropping it loses no byte.
+///
+/// # Examples
+///
+/// ```
+/// # futures_lite::future::block_on(async {
+/// let r = weir_core::stream::StreamReader::new(1024)?;
+/// r.feed_data(b"x\n");
+/// let fut = r.read_line();
+/// assert_eq!(fut.await?, &b"x\n"[..]);
+/// # Ok::<(), weir_core::Error>(())
+/// # }).unwrap();
+/// ```
+#[must_use = "futures do nothing unless awaited"]
+pub struct ReadFuture<'a> {
+    reader: &'a StreamReader,
+    op: Op<'a>,
+    acquired: bool,
+}
+
+impl fmt::Debug for ReadFuture<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReadFuture")
+            .field("waiting", &self.acquired)
+            .finish()
+    }
+}
+
+impl Future for ReadFuture<'_> {
+    type Output = Result<Bytes, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        this.reader
+            .shared
+            .poll_read_op(cx, &mut this.acquired, &mut |rb| this.op.run(rb))
+    }
+}
+
+impl Drop for ReadFuture<'_> {
+    fn drop(&mut self) {
+        if self.acquired {
+            lock(&self.reader.shared.read).reading = false;
+        }
+    }
+}
+
+/// The lines of a reader as a [`Stream`]: see [`StreamReader::lines`].
+///
+/// # Examples
+///
+/// ```
+/// use futures_lite::StreamExt;
+/// # futures_lite::future::block_on(async {
+/// let r = weir_core::stream::StreamReader::new(1024)?;
+/// r.feed_data(b"a\n");
+/// r.feed_eof();
+/// let mut lines = r.lines();
+/// assert_eq!(lines.next().await.unwrap()?, &b"a\n"[..]);
+/// assert!(lines.next().await.is_none());
+/// # Ok::<(), weir_core::Error>(())
+/// # }).unwrap();
+/// ```
+#[must_use = "streams do nothing unless polled"]
+pub struct Lines<'a> {
+    reader: &'a StreamReader,
+    acquired: bool,
+    done: bool,
+}
+
+impl fmt::Debug for Lines<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lines").field("done", &self.done).finish()
+    }
+}
+
+impl Stream for Lines<'_> {
+    type Item = Result<Bytes, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        match this
+            .reader
+            .shared
+            .poll_read_op(cx, &mut this.acquired, &mut |rb| rb.read_line())
+        {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(line)) if line.is_empty() => {
+                this.done = true;
+                Poll::Ready(None)
+            }
+            Poll::Ready(r) => Poll::Ready(Some(r)),
+        }
+    }
+}
+
+impl Drop for Lines<'_> {
+    fn drop(&mut self) {
+        if self.acquired {
+            lock(&self.reader.shared.read).reading = false;
+        }
+    }
+}

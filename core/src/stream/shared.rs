@@ -1,0 +1,477 @@
+//! The state one connection's reader, writers and flusher share.
+//!
+//! Three locks, never two of the first two at once: `read` (the
+//! [`ReadBuffer`] and the reader's waker), `write` (the [`WriteBuffer`], the
+//! flusher's and drain waiters' wakers, the connection error, the closed
+//! flag) and `transport`, the innermost, taken while holding either of the
+//! others for one non-blocking call.
+
+use std::io::{self, IoSlice};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use crate::rt::{DynRuntime, ExtraInfo, Transport};
+use crate::{Error, ReadBuffer, Step, WriteBuffer};
+
+/// The first read asks the transport for this much, so an idle connection
+/// holds a small buffer.
+pub(crate) const FIRST_READ: usize = 4 * 1024;
+/// Reads that fill their room double the next one's, up to this.
+pub(crate) const MAX_READ: usize = 64 * 1024;
+/// How many iovecs one vectored write gathers.
+const IOVECS: usize = 64;
+/// Transport calls one poll may make before it yields to other tasks.
+const BUDGET: usize = 32;
+
+/// Locks a mutex, ignoring poisoning: every critical section leaves the
+/// state consistent, and a panicking user callback never runs under a lock.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Registers `cx`'s waker in `wakers` unless it is already there.
+pub(crate) fn register(wakers: &mut Vec<Waker>, cx: &Context<'_>) {
+    if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+        wakers.push(cx.waker().clone());
+    }
+}
+
+pub(crate) fn wake_all(wakers: Vec<Waker>) {
+    for w in wakers {
+        w.wake();
+    }
+}
+
+/// Where the transport is in its life.
+pub(crate) enum Slot {
+    /// A reader fed by hand: reads wait for `feed_data`.
+    Unbound,
+    Open(Box<dyn Transport>),
+    /// Closed or aborted: reads see EOF.
+    Closed,
+}
+
+pub(crate) struct ReadState {
+    pub(crate) rb: ReadBuffer,
+    pub(crate) waker: Option<Waker>,
+    /// A read future is waiting for data (asyncio's `_waiter`).
+    pub(crate) reading: bool,
+    /// How much the next transport read asks for.
+    pub(crate) hint: usize,
+}
+
+pub(crate) struct WriteState {
+    pub(crate) wb: WriteBuffer,
+    pub(crate) flusher: Option<Waker>,
+    pub(crate) drainers: Vec<Waker>,
+    pub(crate) closers: Vec<Waker>,
+    /// The connection's error, once lost.
+    pub(crate) error: Option<Error>,
+    /// The transport is gone (closed, aborted or lost).
+    pub(crate) closed: bool,
+    /// Live `StreamWriter` handles.
+    pub(crate) handles: usize,
+    pub(crate) reader_alive: bool,
+    /// Called once when the connection closes (the server's registry).
+    pub(crate) on_closed: Option<Box<dyn FnOnce() + Send>>,
+    /// Bytes went to the transport since its last `poll_flush` (a TLS
+    /// stream may hold them until flushed).
+    pub(crate) unflushed: bool,
+}
+
+pub(crate) struct Shared {
+    pub(crate) read: Mutex<ReadState>,
+    pub(crate) write: Mutex<WriteState>,
+    pub(crate) transport: Mutex<Slot>,
+    pub(crate) info: ExtraInfo,
+    pub(crate) can_write_eof: bool,
+    pub(crate) rt: Option<Arc<dyn DynRuntime>>,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        rb: ReadBuffer,
+        slot: Slot,
+        rt: Option<Arc<dyn DynRuntime>>,
+        handles: usize,
+    ) -> Shared {
+        let (info, can_write_eof) = match &slot {
+            Slot::Open(t) => (t.extra_info(), t.can_write_eof()),
+            _ => (ExtraInfo::default(), false),
+        };
+        Shared {
+            read: Mutex::new(ReadState {
+                rb,
+                waker: None,
+                reading: false,
+                hint: FIRST_READ,
+            }),
+            write: Mutex::new(WriteState {
+                wb: WriteBuffer::new(),
+                flusher: None,
+                drainers: Vec::new(),
+                closers: Vec::new(),
+                error: None,
+                closed: false,
+                handles,
+                reader_alive: true,
+                on_closed: None,
+                unflushed: false,
+            }),
+            transport: Mutex::new(slot),
+            info,
+            can_write_eof,
+            rt,
+        }
+    }
+
+    /// A connection over an open transport, not yet started.
+    pub(crate) fn open(
+        rt: &Arc<dyn DynRuntime>,
+        t: Box<dyn Transport>,
+        limit: usize,
+        on_closed: Option<Box<dyn FnOnce() + Send>>,
+    ) -> Result<Arc<Shared>, Error> {
+        let rb = ReadBuffer::new(limit)?;
+        let shared = Shared::new(rb, Slot::Open(t), Some(rt.clone()), 1);
+        lock(&shared.write).on_closed = on_closed;
+        Ok(Arc::new(shared))
+    }
+
+    /// Spawns the connection's flusher and hands out its two halves.
+    pub(crate) fn start(
+        rt: &Arc<dyn DynRuntime>,
+        shared: Arc<Shared>,
+    ) -> (super::StreamReader, super::StreamWriter) {
+        let flusher = shared.clone();
+        rt.spawn_dyn(Box::pin(std::future::poll_fn(move |cx| {
+            flusher.poll_flush(cx)
+        })));
+        (
+            super::StreamReader {
+                shared: shared.clone(),
+            },
+            super::StreamWriter { shared },
+        )
+    }
+
+    /// asyncio's `transport.close()`: close after sending what is queued.
+    pub(crate) fn close(&self) {
+        let f = {
+            let mut w = lock(&self.write);
+            w.wb.close();
+            w.flusher.take()
+        };
+        if let Some(f) = f {
+            f.wake();
+        }
+    }
+
+    // ----- reading -------------------------------------------------------
+
+    /// Runs `op` on the read buffer, reading from the transport while it
+    /// needs data. `acquired` is the calling future's claim on the "a read
+    /// is waiting" flag: taken when it first waits, released when it
+    /// completes (or, by the caller, when it is dropped).
+    pub(crate) fn poll_read_op(
+        &self,
+        cx: &mut Context<'_>,
+        acquired: &mut bool,
+        op: &mut dyn FnMut(&mut ReadBuffer) -> Result<Step<bytes::Bytes>, Error>,
+    ) -> Poll<Result<bytes::Bytes, Error>> {
+        let mut lost = None;
+        let result = {
+            let mut st = lock(&self.read);
+            if !*acquired && st.reading {
+                return Poll::Ready(Err(Error::ConcurrentRead));
+            }
+            let mut budget = BUDGET;
+            loop {
+                let done = match op(&mut st.rb) {
+                    Ok(Step::NeedData) => None,
+                    Ok(Step::Ready(b)) => Some(Ok(b)),
+                    Err(e) => Some(Err(e)),
+                };
+                if let Some(r) = done {
+                    if *acquired {
+                        st.reading = false;
+                        *acquired = false;
+                    }
+                    break Poll::Ready(r);
+                }
+                if !*acquired {
+                    st.reading = true;
+                    *acquired = true;
+                }
+                if budget == 0 {
+                    cx.waker().wake_by_ref();
+                    break Poll::Pending;
+                }
+                budget -= 1;
+                match self.fill(&mut st, cx) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(e)) => {
+                        st.rb.set_error(e.clone());
+                        lost = Some(e);
+                    }
+                    Poll::Pending => {
+                        if !st.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                            st.waker = Some(cx.waker().clone());
+                        }
+                        break Poll::Pending;
+                    }
+                }
+            }
+        };
+        if let Some(e) = lost {
+            self.lose(e);
+        }
+        result
+    }
+
+    /// One read from the transport into the buffer's spare room.
+    fn fill(&self, st: &mut ReadState, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let mut slot = lock(&self.transport);
+        match &mut *slot {
+            Slot::Unbound => Poll::Pending,
+            Slot::Closed => {
+                st.rb.feed_eof();
+                Poll::Ready(Ok(()))
+            }
+            Slot::Open(t) => {
+                let hint = st.hint;
+                let room = st.rb.spare_mut(hint);
+                let len = room.len();
+                match t.poll_read(cx, room) {
+                    Poll::Ready(Ok(0)) => {
+                        st.rb.feed_eof();
+                        Poll::Ready(Ok(()))
+                    }
+                    Poll::Ready(Ok(n)) => {
+                        if n >= len.min(hint) && hint < MAX_READ {
+                            st.hint = hint * 2;
+                        }
+                        Poll::Ready(st.rb.commit(n.min(len)))
+                    }
+                    Poll::Ready(Err(e)) => Poll::Ready(Err(Error::connection(e))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+
+    /// Wakes a read waiting for data (after `feed_data`, `feed_eof`, ...).
+    pub(crate) fn wake_reader(&self) {
+        let w = lock(&self.read).waker.take();
+        if let Some(w) = w {
+            w.wake();
+        }
+    }
+
+    // ----- writing -------------------------------------------------------
+
+    /// The flusher task's body: sends what is queued, shuts down, closes.
+    pub(crate) fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut budget = BUDGET;
+        loop {
+            let mut w = lock(&self.write);
+            if w.closed {
+                return Poll::Ready(());
+            }
+            if w.error.is_some() {
+                drop(w);
+                self.finish_close();
+                return Poll::Ready(());
+            }
+            if !w.wb.is_empty() {
+                if budget == 0 {
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                budget -= 1;
+                let res = {
+                    let mut iov = [IoSlice::new(&[]); IOVECS];
+                    let k = w.wb.next_chunks(&mut iov);
+                    match &mut *lock(&self.transport) {
+                        Slot::Open(t) => t.poll_write_vectored(cx, &iov[..k]),
+                        _ => Poll::Ready(Err(io::Error::new(
+                            io::ErrorKind::NotConnected,
+                            "the transport is closed",
+                        ))),
+                    }
+                };
+                match res {
+                    Poll::Ready(Ok(0)) => {
+                        drop(w);
+                        self.lose(Error::connection(io::ErrorKind::WriteZero.into()));
+                        self.finish_close();
+                        return Poll::Ready(());
+                    }
+                    Poll::Ready(Ok(n)) => {
+                        w.unflushed = true;
+                        if let Err(e) = w.wb.advance(n) {
+                            drop(w);
+                            self.lose(Error::connection(io::Error::other(format!(
+                                "the transport reported more bytes written than it was given: {e}"
+                            ))));
+                            self.finish_close();
+                            return Poll::Ready(());
+                        }
+                        if !w.wb.is_paused() && !w.drainers.is_empty() {
+                            let d = std::mem::take(&mut w.drainers);
+                            drop(w);
+                            wake_all(d);
+                        }
+                        continue;
+                    }
+                    Poll::Ready(Err(e)) => {
+                        drop(w);
+                        self.lose(Error::connection(e));
+                        self.finish_close();
+                        return Poll::Ready(());
+                    }
+                    Poll::Pending => {
+                        store(&mut w.flusher, cx);
+                        return Poll::Pending;
+                    }
+                }
+            }
+            if w.unflushed {
+                let res = match &mut *lock(&self.transport) {
+                    Slot::Open(t) => t.poll_flush(cx),
+                    _ => Poll::Ready(Ok(())),
+                };
+                match res {
+                    Poll::Pending => {
+                        store(&mut w.flusher, cx);
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(Ok(())) => w.unflushed = false,
+                    Poll::Ready(Err(e)) => {
+                        drop(w);
+                        self.lose(Error::connection(e));
+                        self.finish_close();
+                        return Poll::Ready(());
+                    }
+                }
+            }
+            if w.wb.wants_shutdown() {
+                let res = match &mut *lock(&self.transport) {
+                    Slot::Open(t) => match t.poll_flush(cx) {
+                        Poll::Ready(Ok(())) => t.poll_shutdown(cx),
+                        other => other,
+                    },
+                    _ => Poll::Ready(Ok(())),
+                };
+                match res {
+                    Poll::Pending => {
+                        store(&mut w.flusher, cx);
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(r) => {
+                        w.wb.mark_shutdown();
+                        if let Err(e) = r {
+                            tracing::debug!("shutting down the write side failed: {e}");
+                        }
+                        continue;
+                    }
+                }
+            }
+            if w.wb.is_closing() {
+                drop(w);
+                self.finish_close();
+                return Poll::Ready(());
+            }
+            if w.handles == 0 && !w.reader_alive {
+                // Every handle is gone: send what is queued, then close.
+                w.wb.close();
+                continue;
+            }
+            store(&mut w.flusher, cx);
+            return Poll::Pending;
+        }
+    }
+
+    /// The connection failed: remember the error for drain, wait_closed and
+    /// every read, drop queued bytes (with a warning), wake everyone.
+    pub(crate) fn lose(&self, e: Error) {
+        let flusher = {
+            let mut w = lock(&self.write);
+            if w.closed {
+                return;
+            }
+            if w.error.is_none() {
+                w.error = Some(e.clone());
+            }
+            let n = w.wb.clear();
+            if n > 0 {
+                tracing::warn!("connection lost with {n} bytes not sent: {e}");
+            }
+            let d = std::mem::take(&mut w.drainers);
+            wake_all(d);
+            w.flusher.take()
+        };
+        if let Some(f) = flusher {
+            f.wake();
+        }
+        let reader = {
+            let mut r = lock(&self.read);
+            if r.rb.exception().is_none() {
+                r.rb.set_error(e);
+            }
+            r.waker.take()
+        };
+        if let Some(r) = reader {
+            r.wake();
+        }
+    }
+
+    /// Drops the transport and wakes every waiter; runs once.
+    pub(crate) fn finish_close(&self) {
+        let old = std::mem::replace(&mut *lock(&self.transport), Slot::Closed);
+        drop(old);
+        let (wakers, on_closed) = {
+            let mut w = lock(&self.write);
+            if w.closed {
+                return;
+            }
+            w.closed = true;
+            let n = w.wb.clear();
+            if n > 0 {
+                tracing::warn!("connection closed with {n} bytes not sent");
+            }
+            let mut wakers = std::mem::take(&mut w.drainers);
+            wakers.append(&mut w.closers);
+            wakers.extend(w.flusher.take());
+            (wakers, w.on_closed.take())
+        };
+        wake_all(wakers);
+        self.wake_reader();
+        if let Some(f) = on_closed {
+            f();
+        }
+    }
+
+    /// asyncio's `transport.abort()`: drop queued bytes, reset, close now.
+    pub(crate) fn abort(&self) {
+        {
+            let mut w = lock(&self.write);
+            if w.closed {
+                return;
+            }
+            w.wb.clear();
+            w.wb.close();
+        }
+        if let Slot::Open(t) = &mut *lock(&self.transport) {
+            t.abort();
+        }
+        self.finish_close();
+    }
+}
+
+/// Keeps `cx`'s waker in `slot`, cloning only when it changed.
+fn store(slot: &mut Option<Waker>, cx: &Context<'_>) {
+    if !slot.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+        *slot = Some(cx.waker().clone());
+    }
+}
