@@ -16,9 +16,12 @@ use std::time::{Duration, Instant};
 pub enum Kind {
     /// A binary of this crate (`src/bin/NAME.rs`).
     Peer { bin: &'static str },
-    /// `cargo build --release -p PACKAGE --example echo_server`, run with
+    /// `cargo build --release -p PACKAGE --example EXAMPLE`, run with
     /// `--mode lines`.
-    WeirExample { package: &'static str },
+    WeirExample {
+        package: &'static str,
+        example: &'static str,
+    },
     /// `bench/echo_server.py --loop LOOP` (uvloop from the venv of setup.sh).
     Python { event_loop: &'static str },
 }
@@ -37,6 +40,7 @@ pub const TABLE: &[Spec] = &[
         name: "weir-tokio",
         kind: Kind::WeirExample {
             package: "weir-tokio",
+            example: "echo_server",
         },
         about: "weir-tokio `echo_server --mode lines`",
     },
@@ -49,8 +53,9 @@ pub const TABLE: &[Spec] = &[
         name: "weir-smol",
         kind: Kind::WeirExample {
             package: "weir-smol",
+            example: "echo_server_smol",
         },
-        about: "weir-smol `echo_server --mode lines`",
+        about: "weir-smol `echo_server_smol --mode lines`",
     },
     Spec {
         name: "smol-hand",
@@ -61,8 +66,9 @@ pub const TABLE: &[Spec] = &[
         name: "weir-async-std",
         kind: Kind::WeirExample {
             package: "weir-async-std",
+            example: "echo_server_async_std",
         },
-        about: "weir-async-std `echo_server --mode lines`",
+        about: "weir-async-std `echo_server_async_std --mode lines`",
     },
     Spec {
         name: "async-std-hand",
@@ -199,15 +205,12 @@ pub fn prepare(spec: &Spec, paths: &Paths) -> Result<Launch, String> {
                 about: spec.about.to_owned(),
             })
         }
-        Kind::WeirExample { package } => {
-            let exe = cargo_build(
-                paths,
-                &["-p", package, "--example", "echo_server"],
-                "echo_server",
-            )?;
-            // Every backend's example is target/release/examples/echo_server:
-            // keep a copy per backend so the next build cannot replace it.
-            let copy = exe.with_file_name(format!("echo_server.{package}"));
+        Kind::WeirExample { package, example } => {
+            let exe = cargo_build(paths, &["-p", package, "--example", example], example)?;
+            // Examples of different packages may share a name (and so a path
+            // in target/release/examples): keep a copy per package so the
+            // next build cannot replace it.
+            let copy = exe.with_file_name(format!("{example}.{package}"));
             std::fs::copy(&exe, &copy)
                 .map_err(|e| format!("cannot copy {} to {}: {e}", exe.display(), copy.display()))?;
             let mut args = vec!["--mode".to_owned(), "lines".to_owned()];
