@@ -1,0 +1,78 @@
+//! An idiomatic hand-written line-echo server on async-std: the peer
+//! weir-async-std's `echo_server --mode lines` is measured against.
+//!
+//! `task::block_on` accepts; one `task::spawn`ed task per connection
+//! (async-std's global executor); per line, `BufReader::read_line` then
+//! `write_all` (one write call per line), until EOF. Sets TCP_NODELAY on
+//! each connection, as asyncio does by default (without it, Nagle's algorithm
+//! and the peer's delayed ACK hold back the second line of a burst for ~40 ms).
+//! Flags: `--host` (default
+//! 127.0.0.1), `--port` (default 8888; 0 picks a free port). Prints
+//! `Serving on ADDR` once listening.
+
+use std::io;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use async_std::io::prelude::{BufReadExt, WriteExt};
+use async_std::io::BufReader;
+use async_std::net::{TcpListener, TcpStream};
+use async_std::task;
+
+async fn echo_lines(stream: TcpStream) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    let mut reader = BufReader::new(stream.clone());
+    let mut writer = stream;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        writer.write_all(line.as_bytes()).await?;
+    }
+}
+
+fn main() -> ExitCode {
+    let args = match weir_bench::ListenArgs::from_env() {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("async-std-hand: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    task::block_on(async {
+        let listener = match TcpListener::bind((args.host.as_str(), args.port)).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!(
+                    "async-std-hand: cannot listen on {}:{}: {e}",
+                    args.host, args.port
+                );
+                return ExitCode::FAILURE;
+            }
+        };
+        match listener.local_addr() {
+            Ok(addr) => println!("Serving on {addr}"),
+            Err(e) => {
+                eprintln!("async-std-hand: listening socket has no address: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+        loop {
+            match listener.accept().await {
+                Ok((stream, _)) => {
+                    task::spawn(async move {
+                        if let Err(e) = echo_lines(stream).await {
+                            eprintln!("async-std-hand: connection error: {e}");
+                        }
+                    });
+                }
+                Err(e) => {
+                    eprintln!("async-std-hand: accept failed: {e}");
+                    task::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        }
+    })
+}
