@@ -261,6 +261,14 @@ impl ReadBuffer {
     pub fn spare_mut(&mut self, min: usize) -> &mut [u8] {
         let want = self.filled + min;
         if self.buf.len() < want {
+            if self.buf.capacity() < want {
+                // Grow in powers of two: growing to `want` exactly leaves odd
+                // capacities (4+8+16+32+64 KiB reads give 124 KiB) that the
+                // next reserve doubles, so a connection streaming past a
+                // 64 KiB limit held 248 KiB instead of 128 KiB.
+                let cap = want.checked_next_power_of_two().unwrap_or(want);
+                self.buf.reserve(cap - self.buf.len());
+            }
             self.buf.resize(want, 0);
         }
         &mut self.buf[self.filled..]

@@ -45,6 +45,8 @@ mod starttls;
 mod writer;
 
 #[cfg(test)]
+mod cancel_tests;
+#[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
