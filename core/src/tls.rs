@@ -218,7 +218,7 @@ impl ClientTls {
         P: AsRef<[u8]>,
     {
         let mut cfg = (*self.config).clone();
-        cfg.alpn_protocols = protocols.into_iter().map(|p| p.as_ref().to_vec()).collect();
+        cfg.alpn_protocols = alpn_list(protocols);
         self.config = Arc::new(cfg);
         self
     }
@@ -393,7 +393,7 @@ impl ServerTls {
         P: AsRef<[u8]>,
     {
         let mut cfg = (*self.config).clone();
-        cfg.alpn_protocols = protocols.into_iter().map(|p| p.as_ref().to_vec()).collect();
+        cfg.alpn_protocols = alpn_list(protocols);
         self.config = Arc::new(cfg);
         self
     }
@@ -447,6 +447,15 @@ impl ServerTls {
     pub fn get_shutdown_timeout(&self) -> Duration {
         self.shutdown_timeout
     }
+}
+
+/// ALPN protocol names as rustls keeps them.
+fn alpn_list<I, P>(protocols: I) -> Vec<Vec<u8>>
+where
+    I: IntoIterator<Item = P>,
+    P: AsRef<[u8]>,
+{
+    protocols.into_iter().map(|p| p.as_ref().to_vec()).collect()
 }
 
 fn parse_server_name(name: &str) -> Result<ServerName<'static>, Error> {
