@@ -5,11 +5,11 @@
 //!
 //! Replies print as `redis-cli -e` prints them when stdout is not a
 //! terminal: `OK`, the value, the integer, an empty line for nil, one line
-//! per array element; an error reply goes to stderr (its text and a
-//! newline) and the exit code is 1. `tests/redis.rs` checks this byte for
-//! byte against `redis-cli -e` (7.0): redis-cli writes `(error) ` before an
-//! error only on a terminal, and without `-e` prints error replies on
-//! stdout and exits 0.
+//! per array element; an error reply goes to stderr as `(error) ` and its
+//! text, and the exit code is 1. `tests/redis.rs` checks this byte for byte
+//! against `redis-cli -e` (7.0), whose only difference is that it writes the
+//! `(error) ` prefix on a terminal alone (and without `-e` prints error
+//! replies on stdout and exits 0).
 //! The RESP2 code is in `support/resp.rs`.
 
 #[path = "support/resp.rs"]

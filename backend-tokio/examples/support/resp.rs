@@ -581,8 +581,10 @@ pub fn parse_cli(args: &[String]) -> Result<CliArgs, String> {
 ///
 /// Each reply is printed as `redis-cli -e` prints it when stdout is not a
 /// terminal: [`format_raw`] and a newline. An error reply goes to `err` as
-/// its text and a newline, and makes the exit code 1 (in a pipeline, after
-/// the other replies are printed). A connection or protocol failure prints
+/// `(error) ` and its text and a newline (the form redis-cli uses on a
+/// terminal, so a script can tell an error line apart; `redis-cli -e` itself
+/// omits the prefix when not on a terminal), and makes the exit code 1 (in a
+/// pipeline, after the other replies are printed). A connection or protocol failure prints
 /// `redis_client: ...` and exits 1; bad arguments exit 2.
 pub async fn run_cli(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let cli = match parse_cli(args) {
@@ -614,6 +616,7 @@ pub async fn run_cli(args: &[String], out: &mut dyn Write, err: &mut dyn Write) 
     for reply in &replies {
         let mut buf = Vec::new();
         if let Reply::Error(e) = reply {
+            buf.extend_from_slice(b"(error) ");
             buf.extend_from_slice(e);
             buf.push(b'\n');
             let _ = err.write_all(&buf);
