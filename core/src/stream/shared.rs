@@ -235,6 +235,14 @@ impl Shared {
         result
     }
 
+    /// A waiting read future was dropped: another read may start, and the
+    /// bytes a `read_to_end` had set aside count as buffered again.
+    pub(crate) fn abandon_read(&self) {
+        let mut st = lock(&self.read);
+        st.reading = false;
+        st.rb.abandon();
+    }
+
     /// One read from the transport into the buffer's spare room.
     fn fill(&self, st: &mut ReadState, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let mut slot = lock(&self.transport);
