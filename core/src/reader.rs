@@ -276,6 +276,49 @@ impl ReadBuffer {
         &mut self.buf[self.filled..]
     }
 
+    /// How many bytes [`spare_mut`](Self::spare_mut) can hand out now
+    /// without allocating or zeroing memory: room kept from earlier reads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut rb = weir_core::ReadBuffer::default();
+    /// assert_eq!(rb.spare_len(), 0);
+    /// rb.spare_mut(100);
+    /// assert!(rb.spare_len() >= 100);
+    /// ```
+    pub fn spare_len(&self) -> usize {
+        self.buf.len() - self.filled
+    }
+
+    /// Gives the buffer's memory back if it holds no byte; does nothing
+    /// otherwise. Call it before waiting for the peer, so an idle
+    /// connection holds no read buffer; the next read allocates again.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut rb = weir_core::ReadBuffer::default();
+    /// rb.spare_mut(4096);
+    /// rb.release_if_empty();
+    /// assert_eq!(rb.spare_len(), 0);
+    /// rb.feed(b"x")?;
+    /// rb.release_if_empty(); // one byte buffered: kept
+    /// assert_eq!(rb.buffered(), 1);
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn release_if_empty(&mut self) {
+        if self.filled == 0 && self.buf.capacity() > 0 {
+            self.buf = BytesMut::new();
+        }
+    }
+
+    /// The capacity of the buffer this reader holds (for memory tests).
+    #[cfg(test)]
+    pub(crate) fn allocated(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// Records that `n` bytes were written into [`spare_mut`](Self::spare_mut)'s room.
     ///
     /// # Errors

@@ -23,7 +23,9 @@ use crate::{Error, ReadBuffer, Separators, Step};
 ///
 /// Data is read from the transport inline, by the read that needs it, in
 /// chunks that start at 4 KiB and grow to 64 KiB while the peer keeps them
-/// full: an idle connection holds a small buffer.
+/// full. A read that waits with nothing buffered gives the buffer back (the
+/// next bytes are read into a per-thread scratch buffer and only they are
+/// kept), so an idle connection holds no read buffer.
 ///
 /// A reader made with [`StreamReader::new`] is bound to no socket and is fed
 /// by hand with [`feed_data`](Self::feed_data), [`feed_eof`](Self::feed_eof)
