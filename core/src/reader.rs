@@ -10,7 +10,9 @@
 //!    [`read_until`](ReadBuffer::read_until). Each returns `Ok(Step::Ready(bytes))`,
 //!    `Ok(Step::NeedData)` (feed more, then call the same read again), or an error.
 //!    A read that returns `NeedData` is *pending*: calling it again after the
-//!    next input is how it continues. Abandoning it loses nothing.
+//!    next input is how it continues. Starting any other read abandons it;
+//!    to abandon it without starting another (a dropped future), call
+//!    [`abandon`](ReadBuffer::abandon). Abandoning it loses nothing.
 //! 3. **Questions**: [`wants_read`](ReadBuffer::wants_read) (flow control),
 //!    [`buffered`](ReadBuffer::buffered), [`at_eof`](ReadBuffer::at_eof),
 //!    [`exception`](ReadBuffer::exception), [`limit`](ReadBuffer::limit).
@@ -274,6 +276,49 @@ impl ReadBuffer {
         &mut self.buf[self.filled..]
     }
 
+    /// How many bytes [`spare_mut`](Self::spare_mut) can hand out now
+    /// without allocating or zeroing memory: room kept from earlier reads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut rb = weir_core::ReadBuffer::default();
+    /// assert_eq!(rb.spare_len(), 0);
+    /// rb.spare_mut(100);
+    /// assert!(rb.spare_len() >= 100);
+    /// ```
+    pub fn spare_len(&self) -> usize {
+        self.buf.len() - self.filled
+    }
+
+    /// Gives the buffer's memory back if it holds no byte; does nothing
+    /// otherwise. Call it before waiting for the peer, so an idle
+    /// connection holds no read buffer; the next read allocates again.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut rb = weir_core::ReadBuffer::default();
+    /// rb.spare_mut(4096);
+    /// rb.release_if_empty();
+    /// assert_eq!(rb.spare_len(), 0);
+    /// rb.feed(b"x")?;
+    /// rb.release_if_empty(); // one byte buffered: kept
+    /// assert_eq!(rb.buffered(), 1);
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn release_if_empty(&mut self) {
+        if self.filled == 0 && self.buf.capacity() > 0 {
+            self.buf = BytesMut::new();
+        }
+    }
+
+    /// The capacity of the buffer this reader holds (for memory tests).
+    #[cfg(test)]
+    pub(crate) fn allocated(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// Records that `n` bytes were written into [`spare_mut`](Self::spare_mut)'s room.
     ///
     /// # Errors
@@ -340,6 +385,34 @@ impl ReadBuffer {
         self.error = Some(err);
     }
 
+    /// The pending read was given up without another read starting (in
+    /// async code: its future was dropped): the bytes a pending
+    /// [`read_to_end`](Self::read_to_end) set aside count as buffered again,
+    /// for [`buffered`](Self::buffered), [`at_eof`](Self::at_eof) and flow
+    /// control. Nothing is lost either way; without it the state would be
+    /// wrong until the next read. Harmless when no read is pending.
+    ///
+    /// CPython has no counterpart: a cancelled `read(-1)` there loses the
+    /// bytes it had moved out of the buffer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_core::{ReadBuffer, Step};
+    /// let mut rb = ReadBuffer::default();
+    /// rb.feed(b"abc")?;
+    /// assert!(matches!(rb.read_to_end()?, Step::NeedData));
+    /// assert_eq!(rb.buffered(), 0); // as CPython: read(-1) holds them
+    /// rb.abandon();
+    /// rb.feed_eof();
+    /// assert_eq!(rb.buffered(), 3);
+    /// assert!(!rb.at_eof());
+    /// # Ok::<(), weir_core::Error>(())
+    /// ```
+    pub fn abandon(&mut self) {
+        self.untake();
+    }
+
     // ----- reads ---------------------------------------------------------
 
     /// Up to `n` bytes (asyncio's `read(n)`): empty at once for `n == 0`;
@@ -361,11 +434,10 @@ impl ReadBuffer {
     /// # Ok::<(), weir_core::Error>(())
     /// ```
     pub fn read(&mut self, n: usize) -> Result<Step<Bytes>, Error> {
-        self.check_error()?;
+        self.start()?;
         if n == 0 {
             return Ok(Step::Ready(Bytes::new()));
         }
-        self.untake();
         if self.filled == 0 && !self.eof {
             return Ok(self.wait());
         }
@@ -377,12 +449,13 @@ impl ReadBuffer {
     /// Everything until EOF (asyncio's `read()` / `read(-1)`).
     ///
     /// While it waits, the bytes it has taken no longer count as buffered
-    /// (as in CPython), but they stay in place: abandon it for another read
-    /// and that read sees them again.
+    /// (as in CPython), but they stay in place: start another read, or call
+    /// [`abandon`](Self::abandon), and they count again.
     ///
     /// # Errors
     ///
-    /// The stored connection error, if any.
+    /// The stored connection error, if any; the bytes it had set aside are
+    /// then dropped, as CPython's `read(-1)` raises with them.
     ///
     /// # Examples
     ///
@@ -398,7 +471,13 @@ impl ReadBuffer {
     /// # Ok::<(), weir_core::Error>(())
     /// ```
     pub fn read_to_end(&mut self) -> Result<Step<Bytes>, Error> {
-        self.check_error()?;
+        if let Err(e) = self.check_error() {
+            // CPython's read(-1) raises, and the blocks it had collected go
+            // with it: every later read fails with this error anyway.
+            let _ = self.take(self.to_end);
+            self.to_end = 0;
+            return Err(e);
+        }
         self.to_end = self.filled;
         if !self.eof {
             return Ok(self.wait());
@@ -428,11 +507,10 @@ impl ReadBuffer {
     /// # Ok::<(), weir_core::Error>(())
     /// ```
     pub fn read_exactly(&mut self, n: usize) -> Result<Step<Bytes>, Error> {
-        self.check_error()?;
+        self.start()?;
         if n == 0 {
             return Ok(Step::Ready(Bytes::new()));
         }
-        self.untake();
         if self.filled >= n {
             let data = self.take(n);
             self.maybe_resume();
@@ -469,7 +547,7 @@ impl ReadBuffer {
     /// # Ok::<(), weir_core::Error>(())
     /// ```
     pub fn read_line(&mut self) -> Result<Step<Bytes>, Error> {
-        self.check_error()?;
+        self.start()?;
         match self.until(&NEWLINE) {
             Err(Error::IncompleteRead(e)) => Ok(Step::Ready(e.partial)),
             Err(Error::LimitOverrun(e)) => {
@@ -509,11 +587,20 @@ impl ReadBuffer {
     /// # Ok::<(), weir_core::Error>(())
     /// ```
     pub fn read_until(&mut self, seps: &Separators) -> Result<Step<Bytes>, Error> {
-        self.check_error()?;
+        self.start()?;
         self.until(seps)
     }
 
     // ----- internals -----------------------------------------------------
+
+    /// Every read but `read_to_end` starts here: a read that starts
+    /// abandons a pending one (even a read that returns at once, or fails
+    /// with the stored error), then fails if the connection did.
+    #[inline(always)]
+    fn start(&mut self) -> Result<(), Error> {
+        self.untake();
+        self.check_error()
+    }
 
     fn check_error(&self) -> Result<(), Error> {
         match &self.error {
@@ -525,7 +612,6 @@ impl ReadBuffer {
     /// CPython's `readuntil` loop body, one pass per call.
     #[inline(always)]
     fn until(&mut self, seps: &Separators) -> Result<Step<Bytes>, Error> {
-        self.untake();
         let (min, max) = (seps.min_len(), seps.max_len());
         let mut offset = match self.scan {
             Some((id, off)) if id == seps.id() => off,
@@ -584,7 +670,8 @@ impl ReadBuffer {
         }
     }
 
-    /// Gives back the bytes a pending `read_to_end` had taken: another read started.
+    /// Gives back the bytes a pending `read_to_end` had taken: another read
+    /// started, or the pending one was abandoned.
     fn untake(&mut self) {
         self.to_end = 0;
     }

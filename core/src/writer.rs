@@ -32,8 +32,10 @@ const COALESCE_MAX: usize = 16 * 1024;
 /// `write_bytes` below this size is copied too: a copy is cheaper than an iovec.
 const COPY_BELOW: usize = 512;
 
-/// When the buffer empties with a tail larger than this, its memory is given back.
-const SHRINK_ABOVE: usize = 64 * 1024;
+/// When the tail empties with more room than this, its memory is given back:
+/// an idle connection keeps at most this much write room, and a busy one
+/// writing small lines reuses its tail without allocating.
+const KEEP_TAIL: usize = 4 * 1024;
 
 /// High and low watermarks, with CPython's defaults and rule (high ≥ low ≥ 0).
 ///
@@ -387,14 +389,22 @@ impl WriteBuffer {
                     front.advance(n);
                     n = 0;
                 }
+                None if n == self.tail.len() => {
+                    // The tail empties: keep its room for the next writes,
+                    // or give it back if it is large. `capacity` counts from
+                    // where the tail now starts; reclaiming the room before
+                    // it succeeds only if the whole allocation is larger.
+                    self.tail.clear();
+                    if self.tail.try_reclaim(KEEP_TAIL + 1) {
+                        self.tail = BytesMut::new();
+                    }
+                    n = 0;
+                }
                 None => {
                     self.tail.advance(n);
                     n = 0;
                 }
             }
-        }
-        if self.len == 0 && self.tail.capacity() > SHRINK_ABOVE {
-            self.tail = BytesMut::new();
         }
         if self.paused && self.len <= self.marks.low {
             self.paused = false;
@@ -670,6 +680,27 @@ mod tests {
         }
         let n = wb.len();
         wb.advance(n).unwrap();
-        assert!(wb.tail.capacity() <= SHRINK_ABOVE);
+        assert_eq!(wb.tail.capacity(), 0);
+        // Emptied in steps (short writes first): given back too.
+        for last in [9_999, 1] {
+            wb.write(&[1; 10_000]).unwrap();
+            wb.advance(10_000 - last).unwrap();
+            wb.advance(last).unwrap();
+            assert_eq!(wb.tail.capacity(), 0, "last advance {last}");
+        }
+    }
+
+    #[test]
+    fn a_small_tail_is_reused_from_its_start() {
+        let mut wb = WriteBuffer::new();
+        wb.write(&[1; 64]).unwrap();
+        let room = wb.tail.capacity();
+        assert!((64..=KEEP_TAIL).contains(&room));
+        wb.advance(64).unwrap();
+        assert_eq!(wb.tail.capacity(), room, "the whole room, from its start");
+        wb.write(&[2; 64]).unwrap();
+        let mut iov = [IoSlice::new(&[]); 2];
+        assert_eq!(wb.next_chunks(&mut iov), 1);
+        assert_eq!(&iov[0][..], &[2; 64][..]);
     }
 }

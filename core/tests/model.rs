@@ -14,8 +14,10 @@
 //! every step.
 //!
 //! One deliberate deviation is modelled on weir's side: CPython loses the
-//! bytes a cancelled `read(-1)` had collected; weir keeps them, and the next
-//! read sees them again (the reader module's docs say so).
+//! bytes a cancelled `read(-1)` had collected; weir keeps them, and they
+//! count as buffered again as soon as the read is abandoned, by starting
+//! another read (even `read(0)`) or by `ReadBuffer::abandon` (a dropped
+//! future). The reader module's docs say so.
 
 use std::io;
 
@@ -45,6 +47,8 @@ enum Action {
     Fail,
     /// Start a read; a read still waiting is abandoned (cancelled) first.
     Start(Read),
+    /// Abandon the waiting read, if any, and start nothing (a dropped future).
+    Abandon,
 }
 
 /// What a read ended with, in terms both sides can be compared in.
@@ -85,9 +89,6 @@ struct Model {
     eof: bool,
     exception: bool,
     paused: bool,
-    /// weir's deviation: what an abandoned `read(-1)` had taken, given back
-    /// in front of the buffer when the next read looks at the buffer.
-    stash: Vec<u8>,
     separators: Vec<Vec<Vec<u8>>>,
 }
 
@@ -99,7 +100,6 @@ impl Model {
             eof: false,
             exception: false,
             paused: false,
-            stash: Vec::new(),
             separators,
         }
     }
@@ -136,16 +136,13 @@ impl Model {
         self.buffer.drain(..n).collect()
     }
 
-    fn give_back_stash(&mut self) {
-        let mut all = std::mem::take(&mut self.stash);
-        all.append(&mut self.buffer);
-        self.buffer = all;
-    }
-
-    /// A waiting read is cancelled by the caller.
+    /// A waiting read is cancelled by the caller. weir's deviation: what a
+    /// `read(-1)` had taken goes back in front of the buffer at once.
     fn cancel(&mut self, task: Task) {
         if let Read::ToEnd = task.read {
-            self.stash.extend_from_slice(&task.blocks);
+            let mut all = task.blocks;
+            all.append(&mut self.buffer);
+            self.buffer = all;
         }
     }
 
@@ -177,7 +174,6 @@ impl Model {
             if n == 0 {
                 return Some(Outcome::Data(Vec::new()));
             }
-            self.give_back_stash();
             if self.buffer.is_empty() && !self.eof {
                 return self.wait_for_data();
             }
@@ -189,11 +185,8 @@ impl Model {
 
     /// `read(-1)`: `read(self._limit)` in a loop until it returns empty.
     fn read_to_end(&mut self, task: &mut Task, resumed: bool) -> Option<Outcome> {
-        if !resumed {
-            if self.exception {
-                return Some(Outcome::Connection);
-            }
-            self.give_back_stash();
+        if !resumed && self.exception {
+            return Some(Outcome::Connection);
         }
         // After a wake-up the inner read(limit) goes on past its wait.
         let mut inner_waited = resumed;
@@ -224,7 +217,6 @@ impl Model {
             if n == 0 {
                 return Some(Outcome::Data(Vec::new()));
             }
-            self.give_back_stash();
         }
         if self.buffer.len() < n {
             if self.eof {
@@ -270,7 +262,6 @@ impl Model {
             if self.exception {
                 return Some(Outcome::Connection);
             }
-            self.give_back_stash();
             task.offset = 0;
         }
         // One pass of the `while True` loop; a pass ends by returning or waiting.
@@ -413,6 +404,12 @@ fn compare(limit: usize, separators: Vec<Vec<Vec<u8>>>, script: &[Action]) -> Re
                 model.exception = true;
                 wake = true;
             }
+            Action::Abandon => {
+                weir.rb.abandon();
+                if let Some(task) = pending.take() {
+                    model.cancel(task);
+                }
+            }
             Action::Start(read) => {
                 if let Some(task) = pending.take() {
                     model.cancel(task);
@@ -500,6 +497,7 @@ fn action(n_sets: usize) -> impl Strategy<Value = Action> {
         2 => Just(Action::Eof),
         1 => Just(Action::Fail),
         16 => read(n_sets).prop_map(Action::Start),
+        2 => Just(Action::Abandon),
     ]
 }
 

@@ -236,3 +236,92 @@ fn huge_limit_does_not_overflow_the_pause_threshold() {
     rb.feed(b"x").unwrap();
     assert!(rb.wants_read());
 }
+
+/// A `read_to_end` waiting with `n` bytes set aside (`buffered()` says 0, as CPython).
+fn pending_read_to_end(limit: usize, data: &[u8]) -> ReadBuffer {
+    let mut rb = ReadBuffer::new(limit).unwrap();
+    rb.feed(data).unwrap();
+    assert!(rb.read_to_end().unwrap().is_need_data());
+    assert_eq!(rb.buffered(), 0);
+    rb
+}
+
+#[test]
+fn zero_size_read_gives_back_what_read_to_end_set_aside() {
+    for zero in [
+        ReadBuffer::read as fn(&mut ReadBuffer, usize) -> _,
+        ReadBuffer::read_exactly,
+    ] {
+        let mut rb = pending_read_to_end(16, b"abc");
+        assert!(ready(zero(&mut rb, 0)).is_empty());
+        assert_eq!(rb.buffered(), 3);
+        rb.feed_eof();
+        assert!(!rb.at_eof(), "bytes remain after EOF");
+        assert_eq!(&ready(rb.read(10))[..], b"abc");
+        assert!(rb.at_eof());
+    }
+}
+
+#[test]
+fn abandon_gives_back_what_read_to_end_set_aside() {
+    let mut rb = pending_read_to_end(16, b"abc");
+    rb.abandon();
+    assert_eq!(rb.buffered(), 3);
+    rb.feed_eof();
+    assert!(!rb.at_eof());
+    assert_eq!(&ready(rb.read_line())[..], b"abc");
+    assert!(rb.at_eof());
+    // With nothing pending it changes nothing.
+    let mut rb = ReadBuffer::default();
+    rb.feed(b"xy").unwrap();
+    rb.abandon();
+    assert_eq!(rb.buffered(), 2);
+}
+
+#[test]
+fn pause_check_counts_bytes_an_abandoned_read_to_end_set_aside() {
+    // limit 2: pause above 4 bytes buffered.
+    let mut rb = pending_read_to_end(2, b"abc");
+    rb.abandon();
+    rb.feed(b"de").unwrap();
+    assert_eq!(rb.buffered(), 5);
+    assert!(!rb.wants_read(), "5 bytes buffered > 2 x limit");
+    // The same feed while the read_to_end still waits: CPython's read(-1)
+    // holds the first three, so only the new two count and nothing pauses.
+    let mut rb = pending_read_to_end(2, b"abc");
+    rb.feed(b"de").unwrap();
+    assert_eq!(rb.buffered(), 2);
+    assert!(rb.wants_read());
+}
+
+#[test]
+fn read_to_end_resumed_after_a_zero_size_read_returns_everything() {
+    let mut rb = pending_read_to_end(16, b"ab");
+    assert!(ready(rb.read(0)).is_empty());
+    assert!(rb.read_to_end().unwrap().is_need_data());
+    assert_eq!(rb.buffered(), 0);
+    rb.feed(b"cd").unwrap();
+    rb.feed_eof();
+    assert_eq!(&ready(rb.read_to_end())[..], b"abcd");
+    assert!(rb.at_eof());
+}
+
+#[test]
+fn read_to_end_failing_drops_what_it_set_aside_other_reads_give_it_back() {
+    let reset = || Error::connection(std::io::ErrorKind::ConnectionReset.into());
+    // Resumed after the error: it fails, and its bytes go with it (CPython's
+    // read(-1) raises with its blocks).
+    let mut rb = pending_read_to_end(16, b"abc");
+    rb.feed(b"d").unwrap();
+    rb.set_error(reset());
+    assert!(matches!(rb.read_to_end(), Err(Error::Connection(_))));
+    assert_eq!(rb.buffered(), 1);
+    rb.abandon();
+    assert_eq!(rb.buffered(), 1, "nothing pending: nothing to give back");
+    // Abandoned for another read after the error: that read fails, and the
+    // bytes count as buffered again.
+    let mut rb = pending_read_to_end(16, b"abc");
+    rb.set_error(reset());
+    assert!(matches!(rb.read(1), Err(Error::Connection(_))));
+    assert_eq!(rb.buffered(), 3);
+}

@@ -17,12 +17,15 @@ use crate::{Error, ReadBuffer, Separators, Step};
 /// Reads take `&self` and return futures. One read may wait for data at a
 /// time: a second read started while one waits fails with
 /// [`Error::ConcurrentRead`] (asyncio's `RuntimeError`), leaving the first
-/// untouched. Every read future is cancel-safe: all state lives in the
+/// untouched; as in CPython, `read(0)` and `read_exactly(0)` return empty
+/// at once even then. Every read future is cancel-safe: all state lives in the
 /// reader's buffer, so dropping a future at any point loses no byte.
 ///
 /// Data is read from the transport inline, by the read that needs it, in
 /// chunks that start at 4 KiB and grow to 64 KiB while the peer keeps them
-/// full: an idle connection holds a small buffer.
+/// full. A read that waits with nothing buffered gives the buffer back (the
+/// next bytes are read into a per-thread scratch buffer and only they are
+/// kept), so an idle connection holds no read buffer.
 ///
 /// A reader made with [`StreamReader::new`] is bound to no socket and is fed
 /// by hand with [`feed_data`](Self::feed_data), [`feed_eof`](Self::feed_eof)
@@ -496,6 +499,14 @@ impl Future for ReadFuture<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        if let Op::Read(0) | Op::Exactly(0) = this.op {
+            // CPython returns b'' (or the stored exception) before it checks
+            // for a waiting read: no RuntimeError, and the waiting read goes on.
+            return Poll::Ready(match lock(&this.reader.shared.read).rb.exception() {
+                Some(e) => Err(e.clone()),
+                None => Ok(Bytes::new()),
+            });
+        }
         this.reader
             .shared
             .poll_read_op(cx, &mut this.acquired, &mut |rb| this.op.run(rb))
@@ -505,7 +516,7 @@ impl Future for ReadFuture<'_> {
 impl Drop for ReadFuture<'_> {
     fn drop(&mut self) {
         if self.acquired {
-            lock(&self.reader.shared.read).reading = false;
+            self.reader.shared.abandon_read();
         }
     }
 }
@@ -565,7 +576,7 @@ impl Stream for Lines<'_> {
 impl Drop for Lines<'_> {
     fn drop(&mut self) {
         if self.acquired {
-            lock(&self.reader.shared.read).reading = false;
+            self.reader.shared.abandon_read();
         }
     }
 }

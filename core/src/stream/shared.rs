@@ -6,6 +6,7 @@
 //! flag) and `transport`, the innermost, taken while holding either of the
 //! others for one non-blocking call.
 
+use std::cell::RefCell;
 use std::io::{self, IoSlice};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,8 +15,7 @@ use std::task::{Context, Poll, Waker};
 use crate::rt::{DynRuntime, ExtraInfo, Transport};
 use crate::{Error, ReadBuffer, Step, WriteBuffer};
 
-/// The first read asks the transport for this much, so an idle connection
-/// holds a small buffer.
+/// The first read asks the transport for this much.
 pub(crate) const FIRST_READ: usize = 4 * 1024;
 /// Reads that fill their room double the next one's, up to this.
 pub(crate) const MAX_READ: usize = 64 * 1024;
@@ -235,6 +235,14 @@ impl Shared {
         result
     }
 
+    /// A waiting read future was dropped: another read may start, and the
+    /// bytes a `read_to_end` had set aside count as buffered again.
+    pub(crate) fn abandon_read(&self) {
+        let mut st = lock(&self.read);
+        st.reading = false;
+        st.rb.abandon();
+    }
+
     /// One read from the transport into the buffer's spare room.
     fn fill(&self, st: &mut ReadState, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let mut slot = lock(&self.transport);
@@ -246,21 +254,40 @@ impl Shared {
             }
             Slot::Open(t) => {
                 let hint = st.hint;
-                let room = st.rb.spare_mut(hint);
-                let len = room.len();
-                match t.poll_read(cx, room) {
-                    Poll::Ready(Ok(0)) => {
-                        st.rb.feed_eof();
-                        Poll::Ready(Ok(()))
+                // Nothing buffered and no room kept: read into the thread's
+                // scratch buffer and keep only the bytes that came, so a
+                // connection waiting for its peer holds no read buffer.
+                let scratch = st.rb.buffered() == 0 && st.rb.spare_len() == 0;
+                let res = if scratch {
+                    read_via_scratch(t.as_mut(), cx, &mut st.rb, hint)
+                } else {
+                    let room = st.rb.spare_mut(hint);
+                    let len = room.len();
+                    match t.poll_read(cx, room) {
+                        Poll::Ready(Ok(n)) if n > 0 => {
+                            Poll::Ready(st.rb.commit(n.min(len)).map(|()| n.min(len) >= hint))
+                        }
+                        Poll::Ready(Ok(_)) => {
+                            st.rb.feed_eof();
+                            Poll::Ready(Ok(false))
+                        }
+                        Poll::Ready(Err(e)) => Poll::Ready(Err(Error::connection(e))),
+                        Poll::Pending => Poll::Pending,
                     }
-                    Poll::Ready(Ok(n)) => {
-                        if n >= len.min(hint) && hint < MAX_READ {
+                };
+                match res {
+                    Poll::Ready(Ok(full)) => {
+                        if full && hint < MAX_READ {
                             st.hint = hint * 2;
                         }
-                        Poll::Ready(st.rb.commit(n.min(len)))
+                        Poll::Ready(Ok(()))
                     }
-                    Poll::Ready(Err(e)) => Poll::Ready(Err(Error::connection(e))),
-                    Poll::Pending => Poll::Pending,
+                    Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                    Poll::Pending => {
+                        // Waiting with nothing buffered: give the room back.
+                        st.rb.release_if_empty();
+                        Poll::Pending
+                    }
                 }
             }
         }
@@ -479,9 +506,57 @@ impl Shared {
     }
 }
 
+thread_local! {
+    /// Where a connection with no read buffer reads into (see [`Shared::fill`]):
+    /// one per thread, grown to the largest read asked for, at most [`MAX_READ`].
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One transport read into the thread's scratch buffer; the bytes read are
+/// copied into `rb` (which allocates just enough for them). Ready(true):
+/// the read filled the room it was given; EOF is fed to `rb`.
+fn read_via_scratch(
+    t: &mut dyn Transport,
+    cx: &mut Context<'_>,
+    rb: &mut ReadBuffer,
+    hint: usize,
+) -> Poll<Result<bool, Error>> {
+    SCRATCH.with(|cell| {
+        let mut local;
+        // Never re-entered in practice (a transport does not read another
+        // connection from inside its poll_read); if it were, a fresh buffer.
+        let mut borrowed = cell.try_borrow_mut();
+        let buf: &mut Vec<u8> = match borrowed.as_deref_mut() {
+            Ok(buf) => buf,
+            Err(_) => {
+                local = Vec::new();
+                &mut local
+            }
+        };
+        if buf.len() < hint {
+            buf.resize(hint, 0);
+        }
+        match t.poll_read(cx, &mut buf[..hint]) {
+            Poll::Ready(Ok(0)) => {
+                rb.feed_eof();
+                Poll::Ready(Ok(false))
+            }
+            Poll::Ready(Ok(n)) => {
+                let n = n.min(hint);
+                Poll::Ready(rb.feed(&buf[..n]).map(|()| n >= hint))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(Error::connection(e))),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+}
+
 /// Keeps `cx`'s waker in `slot`, cloning only when it changed.
 fn store(slot: &mut Option<Waker>, cx: &Context<'_>) {
     if !slot.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
         *slot = Some(cx.waker().clone());
     }
 }
+
+#[cfg(test)]
+mod tests;
