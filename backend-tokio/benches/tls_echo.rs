@@ -18,45 +18,19 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use weir_core::tls::ServerTls;
+use weir_core::tls::testing::ThrowawayPki;
 
 const MIB: usize = 32;
 const ROUNDS: usize = 5;
 const CHUNK: usize = 16 * 1024;
-
-struct Pki {
-    ca: String,
-    chain: String,
-    key: String,
-}
-
-fn pki() -> Pki {
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "weir bench CA");
-    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["localhost".into()])
-        .unwrap()
-        .signed_by(&key, &ca)
-        .unwrap();
-    Pki {
-        ca: ca.pem(),
-        chain: cert.pem(),
-        key: key.serialize_pem(),
-    }
-}
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
 /// weir: read up to 64 KiB, write it back, drain.
-async fn weir_server(p: &Pki) -> (weir_tokio::Server, SocketAddr) {
-    let tls = ServerTls::from_pem(p.chain.as_bytes(), p.key.as_bytes()).unwrap();
+async fn weir_server(p: &ThrowawayPki) -> (weir_tokio::Server, SocketAddr) {
+    let tls = p.server().unwrap();
     let server = weir_tokio::ServerOptions::new()
         .tls(tls)
         .start(
@@ -79,11 +53,12 @@ async fn weir_server(p: &Pki) -> (weir_tokio::Server, SocketAddr) {
 }
 
 /// Hand-written: tokio-rustls acceptor, a 64 KiB buffer, read + write_all + flush.
-async fn hand_server(p: &Pki) -> SocketAddr {
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(p.chain.as_bytes())
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let key = PrivateKeyDer::from_pem_slice(p.key.as_bytes()).unwrap();
+async fn hand_server(p: &ThrowawayPki) -> SocketAddr {
+    let chain: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(p.chain_pem.as_bytes())
+            .collect::<Result<_, _>>()
+            .unwrap();
+    let key = PrivateKeyDer::from_pem_slice(p.key_pem.as_bytes()).unwrap();
     let cfg = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .unwrap()
@@ -123,9 +98,9 @@ async fn hand_server(p: &Pki) -> SocketAddr {
     addr
 }
 
-fn connector(p: &Pki) -> tokio_rustls::TlsConnector {
+fn connector(p: &ThrowawayPki) -> tokio_rustls::TlsConnector {
     let mut roots = rustls::RootCertStore::empty();
-    for c in CertificateDer::pem_slice_iter(p.ca.as_bytes()) {
+    for c in CertificateDer::pem_slice_iter(p.ca_pem.as_bytes()) {
         roots.add(c.unwrap()).unwrap();
     }
     let cfg = rustls::ClientConfig::builder_with_provider(provider())
@@ -210,7 +185,7 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let p = pki();
+        let p = ThrowawayPki::new(&["localhost"]).unwrap();
         let (_weir, weir_addr) = weir_server(&p).await;
         let hand_addr = hand_server(&p).await;
         let tls = connector(&p);

@@ -10,6 +10,7 @@
 //! `localhost` and `127.0.0.1` at start-up and writes the CA to `--ca-out`
 //! (default `weir-starttls-ca.pem` in the temp dir), for the client to trust.
 
+use weir_core::tls::testing::ThrowawayPki;
 use weir_core::tls::ServerTls;
 use weir_tokio::{StreamReader, StreamWriter};
 
@@ -48,22 +49,12 @@ async fn session(reader: StreamReader, writer: StreamWriter, tls: ServerTls) {
     let _ = writer.wait_closed().await;
 }
 
+/// A throwaway CA and certificate for localhost and 127.0.0.1; the CA goes
+/// to `ca_out` for the client to trust.
 fn throwaway_identity(ca_out: &std::path::Path) -> Result<ServerTls, Box<dyn std::error::Error>> {
-    let ca_key = rcgen::KeyPair::generate()?;
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new())?;
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "weir starttls demo CA");
-    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key)?;
-    let key = rcgen::KeyPair::generate()?;
-    let cert = rcgen::CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()])?
-        .signed_by(&key, &ca)?;
-    std::fs::write(ca_out, ca.pem())?;
-    Ok(ServerTls::from_pem(
-        cert.pem().as_bytes(),
-        key.serialize_pem().as_bytes(),
-    )?)
+    let pki = ThrowawayPki::new(&["localhost", "127.0.0.1"])?;
+    std::fs::write(ca_out, &pki.ca_pem)?;
+    Ok(pki.server()?)
 }
 
 #[tokio::main]

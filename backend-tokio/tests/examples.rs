@@ -212,25 +212,6 @@ fn temp_dir(tag: &str) -> PathBuf {
     d
 }
 
-/// A CA and a certificate for localhost/127.0.0.1, written as PEM files.
-fn write_pki(dir: &std::path::Path) {
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "weir examples test CA");
-    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()])
-        .unwrap()
-        .signed_by(&key, &ca)
-        .unwrap();
-    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
-    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
-    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
-}
-
 /// CPython's http.server behind TLS, printing `port N` once listening.
 const PY_HTTPS: &str = r#"
 import http.server, ssl, sys
@@ -245,7 +226,10 @@ httpd.serve_forever()
 #[test]
 fn http_headers_example_over_https_with_cafile() {
     let dir = temp_dir("https");
-    write_pki(&dir);
+    weir_core::tls::testing::ThrowawayPki::new(&["localhost", "127.0.0.1"])
+        .unwrap()
+        .write_to(&dir)
+        .unwrap();
     let mut cmd = Command::new("python3");
     cmd.arg("-c")
         .arg(PY_HTTPS)

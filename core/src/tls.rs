@@ -948,5 +948,7 @@ pub(crate) async fn accept_timed(
     handshake(t, tls.handshake_timeout, timer).await
 }
 
+#[cfg(any(test, feature = "tls-testing"))]
+pub mod testing;
 #[cfg(test)]
 mod tests;

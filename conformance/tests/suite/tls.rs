@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use weir_core::tls::testing::ThrowawayPki;
 use weir_core::tls::{ClientTls, ServerTls};
 use weir_core::Error;
 
@@ -21,40 +22,22 @@ type ReadResult = Result<Vec<u8>, Error>;
 
 static SERIAL: AtomicUsize = AtomicUsize::new(0);
 
-/// A CA and a certificate for `localhost` and `127.0.0.1`, as PEM text.
-pub struct Pki {
-    pub ca: String,
-    pub chain: String,
-    pub key: String,
-}
+/// A throwaway CA and a certificate for `localhost` and `127.0.0.1`.
+pub struct Pki(ThrowawayPki);
 
 pub fn pki() -> Pki {
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(
-        rcgen::DnType::CommonName,
-        format!("weir suite CA {}", SERIAL.fetch_add(1, Ordering::Relaxed)),
-    );
-    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
-    let key = rcgen::KeyPair::generate().unwrap();
-    let params =
-        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-            .unwrap();
-    let cert = params.signed_by(&key, &ca).unwrap();
-    Pki {
-        ca: ca.pem(),
-        chain: cert.pem(),
-        key: key.serialize_pem(),
-    }
+    Pki(ThrowawayPki::new(&["localhost", "127.0.0.1"]).unwrap())
 }
 
 impl Pki {
     fn client(&self) -> ClientTls {
-        ClientTls::from_ca_pem(self.ca.as_bytes()).unwrap()
+        self.0.client().unwrap()
     }
     fn server(&self) -> ServerTls {
-        ServerTls::from_pem(self.chain.as_bytes(), self.key.as_bytes()).unwrap()
+        self.0.server().unwrap()
+    }
+    fn ca(&self) -> String {
+        self.0.ca_pem.clone()
     }
     /// Writes ca.pem, cert.pem and key.pem into a fresh temp dir.
     fn files(&self) -> PathBuf {
@@ -65,9 +48,7 @@ impl Pki {
             SERIAL.fetch_add(1, Ordering::Relaxed)
         ));
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("ca.pem"), &self.ca).unwrap();
-        std::fs::write(dir.join("cert.pem"), &self.chain).unwrap();
-        std::fs::write(dir.join("key.pem"), &self.key).unwrap();
+        self.0.write_to(&dir).unwrap();
         dir
     }
 }
@@ -249,7 +230,7 @@ e2e! {
             .await
             .unwrap();
         let port = server.local_addrs()[0].port();
-        let ca = p.ca.clone();
+        let ca = p.ca();
         let reply = in_thread(move || {
             let mut roots = rustls::RootCertStore::empty();
             use rustls::pki_types::pem::PemObject;
@@ -354,7 +335,7 @@ e2e! {
             .await
             .unwrap();
         let port = server.local_addrs()[0].port();
-        let ca = p.ca.clone();
+        let ca = p.ca();
         // Keep the client's socket open until the server has answered:
         // closing it with unread data (session tickets) would send a reset.
         let client = in_thread(move || {

@@ -131,45 +131,14 @@ fn rt() -> tokio::runtime::Runtime {
 
 // ----- certificates ------------------------------------------------------------
 
-struct Pki {
-    ca_pem: String,
-    chain_pem: String,
-    key_pem: String,
-}
-
-static CA_SERIAL: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// A CA (with a name of its own) and a server certificate for `names`, signed by it.
-fn pki(names: &[&str]) -> Pki {
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(
-        rcgen::DnType::CommonName,
-        format!(
-            "weir test CA {}",
-            CA_SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        ),
-    );
-    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
-    let key = rcgen::KeyPair::generate().unwrap();
-    let params =
-        rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-            .unwrap();
-    let cert = params.signed_by(&key, &ca).unwrap();
-    Pki {
-        ca_pem: ca.pem(),
-        chain_pem: cert.pem(),
-        key_pem: key.serialize_pem(),
-    }
+/// A CA (with a name of its own) and a server certificate for `names`.
+fn pki(names: &[&str]) -> super::testing::ThrowawayPki {
+    super::testing::ThrowawayPki::new(names).unwrap()
 }
 
 fn tls_pair(names: &[&str]) -> (ClientTls, ServerTls) {
     let p = pki(names);
-    (
-        ClientTls::from_ca_pem(p.ca_pem.as_bytes()).unwrap(),
-        ServerTls::from_pem(p.chain_pem.as_bytes(), p.key_pem.as_bytes()).unwrap(),
-    )
+    (p.client().unwrap(), p.server().unwrap())
 }
 
 async fn read_some(t: &mut dyn Transport) -> io::Result<Vec<u8>> {
@@ -366,7 +335,7 @@ fn tls12_cannot_write_eof() {
             .with_root_certificates(roots)
             .with_no_client_auth();
         let client = ClientTls::new(Arc::new(cfg));
-        let server = ServerTls::from_pem(p.chain_pem.as_bytes(), p.key_pem.as_bytes()).unwrap();
+        let server = p.server().unwrap();
         let (c, s) = handshake_pair(&client, &server, "localhost").await;
         let (c, s) = (c.unwrap(), s.unwrap());
         assert_eq!(
