@@ -11,7 +11,7 @@
 //! Each backend's `http_headers*` example names its crate `weir` and runs
 //! [`main`] on its runtime.
 
-use weir_core::tls::ClientTls;
+use super::weir::ClientTls;
 
 /// Fetches the URL given on the command line.
 pub async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -4,11 +4,11 @@
 //! asyncio's `StreamReader` / `StreamWriter` semantics) for code already on
 //! async-std. async-std is discontinued upstream in favour of smol; new code
 //! should pick weir-smol (or weir-tokio). Both run on the same async-io
-//! reactor, and everything but spawning is shared ([`weir_core::async_io`]):
+//! reactor, and everything but spawning is shared (`weir_stream::async_io`):
 //! this crate adds only `async_std::task::spawn`.
 //!
 //! ```
-//! # fn main() -> Result<(), weir_core::Error> { async_std::task::block_on(async {
+//! # fn main() -> Result<(), weir_async_std::Error> { async_std::task::block_on(async {
 //! let server = weir_async_std::start_server(|reader, writer| async move {
 //!     if let Ok(line) = reader.read_line().await {
 //!         let _ = writer.write(&line);
@@ -24,17 +24,17 @@
 //! [`FuturesReader`] and [`FuturesWriter`] give the reader and writer the
 //! `futures-io` traits async-std's own I/O uses.
 
-use weir_core::async_io::{AsyncIo, Spawn};
-use weir_core::rt::BoxFuture;
+use weir_stream::async_io::{AsyncIo, Spawn};
+use weir_stream::rt::BoxFuture;
 
-pub use weir_core::futures_io::{FuturesReader, FuturesWriter};
+pub use weir_stream::futures_io::{FuturesReader, FuturesWriter};
 
 /// Spawns with `async_std::task::spawn`, detached.
 ///
 /// # Examples
 ///
 /// ```
-/// use weir_core::async_io::Spawn;
+/// use weir_stream::async_io::Spawn;
 /// weir_async_std::AsyncStdSpawn.spawn(Box::pin(async {}));
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
@@ -49,4 +49,4 @@ impl Spawn for AsyncStdSpawn {
 /// async-std as a weir runtime: `task::spawn`, `async_io::Timer`, async-io sockets.
 pub type AsyncStdRuntime = AsyncIo<AsyncStdSpawn>;
 
-weir_core::backend_api!(AsyncStdRuntime, "weir_async_std");
+weir_stream::backend_api!(AsyncStdRuntime, "weir_async_std");

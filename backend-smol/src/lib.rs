@@ -3,11 +3,11 @@
 //! `open_connection`, `start_server`, their Unix twins, and asyncio's
 //! `StreamReader` / `StreamWriter` semantics (limits, cancel-safe reads,
 //! watermarks, `write_eof`, `close` + `wait_closed`) on smol. The semantics
-//! live in [`weir_core::stream`] and the sockets in [`weir_core::async_io`],
+//! live in `weir-stream` and the sockets in `weir_stream::async_io`,
 //! shared with weir-async-std: this crate adds only `smol::spawn`.
 //!
 //! ```
-//! # fn main() -> Result<(), weir_core::Error> { smol::block_on(async {
+//! # fn main() -> Result<(), weir_smol::Error> { smol::block_on(async {
 //! // asyncio's TCP echo server and client
 //! let server = weir_smol::start_server(|reader, writer| async move {
 //!     if let Ok(line) = reader.read_line().await {
@@ -27,17 +27,17 @@
 //! global executor. [`FuturesReader`] and [`FuturesWriter`] give the
 //! reader and writer the `futures-io` traits.
 
-use weir_core::async_io::{AsyncIo, Spawn};
-use weir_core::rt::BoxFuture;
+use weir_stream::async_io::{AsyncIo, Spawn};
+use weir_stream::rt::BoxFuture;
 
-pub use weir_core::futures_io::{FuturesReader, FuturesWriter};
+pub use weir_stream::futures_io::{FuturesReader, FuturesWriter};
 
 /// Spawns on smol's global executor: `smol::spawn(..).detach()`.
 ///
 /// # Examples
 ///
 /// ```
-/// use weir_core::async_io::Spawn;
+/// use weir_stream::async_io::Spawn;
 /// weir_smol::SmolSpawn.spawn(Box::pin(async {}));
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
@@ -52,4 +52,4 @@ impl Spawn for SmolSpawn {
 /// smol as a weir runtime: `smol::spawn`, `async_io::Timer`, async-io sockets.
 pub type SmolRuntime = AsyncIo<SmolSpawn>;
 
-weir_core::backend_api!(SmolRuntime, "weir_smol");
+weir_stream::backend_api!(SmolRuntime, "weir_smol");

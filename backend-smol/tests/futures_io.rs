@@ -53,7 +53,7 @@ fn futures_io_copy_echoes_a_megabyte_through_the_adapters() {
 #[test]
 fn buf_read_lines_and_the_read_ahead_handed_back() {
     with_timeout(async {
-        let r = weir_core::stream::StreamReader::new(1024).unwrap();
+        let r = weir_smol::StreamReader::new(1024).unwrap();
         r.feed_data(b"alpha\r\nbeta\ngamma");
         r.feed_eof();
         let mut fr = FuturesReader::new(r);
@@ -64,7 +64,7 @@ fn buf_read_lines_and_the_read_ahead_handed_back() {
         assert_eq!(&ahead[..], b"beta\ngamma", "bytes read ahead come back");
         assert!(reader.at_eof());
         // lines() strips the terminators; a final unterminated line counts.
-        let r = weir_core::stream::StreamReader::new(1024).unwrap();
+        let r = weir_smol::StreamReader::new(1024).unwrap();
         r.feed_data(b"one\r\ntwo\nthree");
         r.feed_eof();
         let lines: Vec<String> = FuturesReader::new(r).lines().try_collect().await.unwrap();

@@ -18,7 +18,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use weir_core::tls::testing::ThrowawayPki;
+use weir_stream::tls::testing::ThrowawayPki;
 
 const MIB: usize = 32;
 const ROUNDS: usize = 5;

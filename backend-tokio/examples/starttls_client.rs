@@ -6,7 +6,7 @@
 //! cargo run -p weir-tokio --example starttls_client -- --port 8025 --cafile /tmp/weir-ca.pem --message hello
 //! ```
 
-use weir_core::tls::ClientTls;
+use weir_tokio::ClientTls;
 
 #[tokio::main]
 async fn main() {

@@ -10,8 +10,8 @@
 //! `localhost` and `127.0.0.1` at start-up and writes the CA to `--ca-out`
 //! (default `weir-starttls-ca.pem` in the temp dir), for the client to trust.
 
-use weir_core::tls::testing::ThrowawayPki;
-use weir_core::tls::ServerTls;
+use weir_stream::tls::testing::ThrowawayPki;
+use weir_tokio::ServerTls;
 use weir_tokio::{StreamReader, StreamWriter};
 
 async fn session(reader: StreamReader, writer: StreamWriter, tls: ServerTls) {

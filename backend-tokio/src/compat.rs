@@ -6,7 +6,7 @@ use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
 use tokio::io::{AsyncBufRead, AsyncRead, AsyncWrite, ReadBuf};
-use weir_core::stream::{ReadAhead, StreamReader, StreamWriter};
+use weir_stream::{ReadAhead, StreamReader, StreamWriter};
 
 /// How much `poll_fill_buf` asks for at once.
 const FILL: usize = 64 * 1024;
@@ -22,7 +22,7 @@ const FILL: usize = 64 * 1024;
 /// ```
 /// use tokio::io::AsyncBufReadExt;
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> std::io::Result<()> {
-/// let r = weir_core::stream::StreamReader::new(1024)?;
+/// let r = weir_stream::StreamReader::new(1024)?;
 /// r.feed_data(b"a\nb\n");
 /// r.feed_eof();
 /// let mut lines = weir_tokio::TokioReader::new(r).lines();
@@ -38,8 +38,8 @@ impl TokioReader {
     /// # Examples
     ///
     /// ```
-    /// let r = weir_tokio::TokioReader::new(weir_core::stream::StreamReader::new(8)?);
-    /// # Ok::<(), weir_core::Error>(())
+    /// let r = weir_tokio::TokioReader::new(weir_stream::StreamReader::new(8)?);
+    /// # Ok::<(), weir_tokio::Error>(())
     /// ```
     pub fn new(reader: StreamReader) -> TokioReader {
         TokioReader(ReadAhead::new(reader))
@@ -50,10 +50,10 @@ impl TokioReader {
     /// # Examples
     ///
     /// ```
-    /// let r = weir_tokio::TokioReader::new(weir_core::stream::StreamReader::new(8)?);
+    /// let r = weir_tokio::TokioReader::new(weir_stream::StreamReader::new(8)?);
     /// let (reader, ahead) = r.into_parts();
     /// assert!(ahead.is_empty());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_tokio::Error>(())
     /// ```
     pub fn into_parts(self) -> (StreamReader, Bytes) {
         self.0.into_parts()
@@ -93,7 +93,7 @@ impl AsyncBufRead for TokioReader {
 ///
 /// ```no_run
 /// use tokio::io::AsyncWriteExt;
-/// # async fn demo(w: weir_core::stream::StreamWriter) -> std::io::Result<()> {
+/// # async fn demo(w: weir_stream::StreamWriter) -> std::io::Result<()> {
 /// let mut w = weir_tokio::TokioWriter::new(w);
 /// w.write_all(b"hello\n").await?;
 /// w.flush().await?;
@@ -110,7 +110,7 @@ impl TokioWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(w: weir_core::stream::StreamWriter) {
+    /// # fn demo(w: weir_stream::StreamWriter) {
     /// let w = weir_tokio::TokioWriter::new(w);
     /// # }
     /// ```

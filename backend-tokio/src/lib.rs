@@ -3,11 +3,17 @@
 //! `open_connection`, `start_server`, their Unix twins, and asyncio's
 //! `StreamReader` / `StreamWriter` semantics (limits, cancel-safe reads,
 //! watermarks, `write_eof`, `close` + `wait_closed`) over tokio sockets.
-//! The semantics live in [`weir_core::stream`]; this crate supplies tokio's
-//! sockets, spawner and timer.
+//! The semantics live in `weir-stream`, written once for every runtime; this
+//! crate supplies tokio's sockets, spawner and timer, and re-exports
+//! everything a user touches, so `weir-tokio` is the only weir crate in your
+//! `Cargo.toml`.
+//!
+//! Features: `tls` (default) adds [`ClientTls`], [`ServerTls`], `start_tls`
+//! and [`TlsInfo`] through rustls with the ring provider;
+//! `default-features = false` builds without rustls, ring and webpki-roots.
 //!
 //! ```no_run
-//! # #[tokio::main] async fn main() -> Result<(), weir_core::Error> {
+//! # #[tokio::main] async fn main() -> Result<(), weir_tokio::Error> {
 //! // asyncio's TCP echo client
 //! let (reader, writer) = weir_tokio::open_connection("127.0.0.1", 8888).await?;
 //! writer.write(b"Hello World!")?;
@@ -25,14 +31,9 @@
 //! out in one vectored system call. `drain` is flow control only.
 
 mod compat;
-mod connect;
-mod server;
 mod transport;
 
 pub use compat::{TokioReader, TokioWriter};
-pub use connect::{open_connection, open_unix_connection, ConnectOptions};
-pub use server::{start_server, start_unix_server, ServerOptions};
 pub use transport::TokioRuntime;
-pub use weir_core::rt::ExtraInfo;
-pub use weir_core::stream::{Family, Server, StreamReader, StreamWriter};
-pub use weir_core::{Error, IncompleteReadError, LimitOverrunError};
+
+weir_stream::backend_api!(TokioRuntime, "weir_tokio");

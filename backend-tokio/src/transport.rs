@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpSocket, TcpStream, UnixListener, UnixStream};
-use weir_core::rt::{BoxFuture, ExtraInfo, IoFuture, Listener, Net, Runtime, Transport};
-use weir_core::Error;
+use weir_stream::rt::{BoxFuture, ExtraInfo, IoFuture, Listener, Net, Runtime, Transport};
+use weir_stream::Error;
 
 /// The tokio runtime as a weir [`Runtime`]: `spawn` on the runtime that
 /// was current when it was made, `tokio::time::sleep`.
@@ -18,7 +18,7 @@ use weir_core::Error;
 /// # Examples
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), weir_core::Error> {
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), weir_tokio::Error> {
 /// let rt = weir_tokio::TokioRuntime::current()?;
 /// # let _ = rt; Ok(()) }
 /// ```

@@ -44,7 +44,7 @@ async fn tokio_io_copy_echoes_through_the_adapters() {
 
 #[tokio::test]
 async fn async_buf_read_lines_and_read_ahead_is_handed_back() {
-    let r = weir_core::stream::StreamReader::new(1024).unwrap();
+    let r = weir_tokio::StreamReader::new(1024).unwrap();
     r.feed_data(b"one\ntwo\nthree");
     r.feed_eof();
     let mut tr = TokioReader::new(r);

@@ -226,7 +226,7 @@ httpd.serve_forever()
 #[test]
 fn http_headers_example_over_https_with_cafile() {
     let dir = temp_dir("https");
-    weir_core::tls::testing::ThrowawayPki::new(&["localhost", "127.0.0.1"])
+    weir_stream::tls::testing::ThrowawayPki::new(&["localhost", "127.0.0.1"])
         .unwrap()
         .write_to(&dir)
         .unwrap();

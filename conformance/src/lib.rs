@@ -1,5 +1,5 @@
 //! weir's conformance tools: the reader scenario format
-//! (`shared/spec/scenarios.md`), a runner on weir-core's [`weir_core::ReadBuffer`],
+//! (`shared/spec/scenarios.md`), a runner on weir-proto's [`weir_proto::ReadBuffer`],
 //! and a seeded generator of random scenarios.
 //!
 //! The same scenario file runs through CPython's `asyncio.StreamReader`

@@ -1,6 +1,6 @@
-//! Running a scenario on weir-core's `ReadBuffer`, and the result format.
+//! Running a scenario on weir-proto's `ReadBuffer`, and the result format.
 
-use weir_core::{Error, ReadBuffer, Separators, Step as CoreStep};
+use weir_proto::{Error, ReadBuffer, Separators, Step as CoreStep};
 
 use crate::json;
 use crate::scenario::{ConnError, Scenario, Step};
@@ -38,13 +38,13 @@ pub enum ReadError {
 }
 
 impl ReadError {
-    /// Maps a weir-core error to the format's error.
+    /// Maps a weir-proto error to the format's error.
     ///
     /// # Examples
     ///
     /// ```
     /// use weir_conformance::ReadError;
-    /// assert_eq!(ReadError::from_weir(&weir_core::Error::EmptySeparator), ReadError::ValueError);
+    /// assert_eq!(ReadError::from_weir(&weir_proto::Error::EmptySeparator), ReadError::ValueError);
     /// ```
     pub fn from_weir(e: &Error) -> ReadError {
         match e {
@@ -378,7 +378,7 @@ impl Machine {
     }
 }
 
-/// Runs a scenario on weir-core's [`ReadBuffer`] and records every result.
+/// Runs a scenario on weir-proto's [`ReadBuffer`] and records every result.
 ///
 /// Semantics (`shared/spec/scenarios.md`): one read pending at a time; a read
 /// started while another waits gives `RuntimeError` and leaves it alone; the

@@ -32,7 +32,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use weir_core::Error;
+use weir_tokio::Error;
 use weir_tokio::{ServerOptions, StreamReader, StreamWriter};
 
 /// The environment variable that makes a test act as its child process.

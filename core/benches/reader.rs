@@ -21,7 +21,7 @@ use criterion::{BenchmarkId, Criterion, Throughput};
 use memchr::memmem;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio_util::codec::{Decoder, LinesCodec};
-use weir_core::{ReadBuffer, Separators, Step};
+use weir_proto::{ReadBuffer, Separators, Step};
 
 const TOTAL: usize = 64 << 20;
 const CHUNK: usize = 64 << 10;

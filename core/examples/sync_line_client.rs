@@ -1,5 +1,5 @@
 //! A synchronous line client over `std::net::TcpStream`, built on
-//! `weir_core::blocking`: sends each message as a line and prints each reply
+//! `weir_proto::blocking`: sends each message as a line and prints each reply
 //! line, with asyncio's read semantics and no async runtime.
 //!
 //! ```text
@@ -7,8 +7,8 @@
 //! cargo run -p weir-core --example sync_line_client -- --port 8888 hello world
 //! ```
 
-use weir_core::blocking::{self, BlockingReader, BlockingWriter};
-use weir_core::Error;
+use weir_proto::blocking::{self, BlockingReader, BlockingWriter};
+use weir_proto::Error;
 
 /// Sends every message as one line, then reads one reply line per message.
 /// Returns the replies without their line endings.

@@ -14,14 +14,14 @@
 //! A line client over a TCP connection:
 //!
 //! ```no_run
-//! use weir_core::blocking;
+//! use weir_proto::blocking;
 //! let (mut reader, mut writer) = blocking::open_connection("127.0.0.1:8888")?;
 //! writer.write(b"PING\r\n")?;
 //! writer.drain()?;
 //! let reply = reader.read_line()?;
 //! println!("{}", String::from_utf8_lossy(&reply));
 //! writer.close()?;
-//! # Ok::<(), weir_core::Error>(())
+//! # Ok::<(), weir_proto::Error>(())
 //! ```
 
 use std::io::{self, IoSlice, Read, Write};
@@ -46,8 +46,8 @@ const READ_CHUNK: usize = 16 * 1024;
 /// ```
 /// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
 /// let addr = listener.local_addr().unwrap();
-/// let (_r, _w) = weir_core::blocking::open_connection(addr)?;
-/// # Ok::<(), weir_core::Error>(())
+/// let (_r, _w) = weir_proto::blocking::open_connection(addr)?;
+/// # Ok::<(), weir_proto::Error>(())
 /// ```
 pub fn open_connection(
     addr: impl ToSocketAddrs,
@@ -63,11 +63,11 @@ pub fn open_connection(
 /// # Examples
 ///
 /// ```
-/// use weir_core::blocking::BlockingReader;
+/// use weir_proto::blocking::BlockingReader;
 /// let mut r = BlockingReader::new(&b"HELO a\r\nDATA\r\n"[..]);
 /// assert_eq!(&r.read_line()?[..], b"HELO a\r\n");
 /// assert_eq!(&r.read_exactly(4)?[..], b"DATA");
-/// # Ok::<(), weir_core::Error>(())
+/// # Ok::<(), weir_proto::Error>(())
 /// ```
 #[derive(Debug)]
 pub struct BlockingReader<R> {
@@ -81,7 +81,7 @@ impl<R: Read> BlockingReader<R> {
     /// # Examples
     ///
     /// ```
-    /// let r = weir_core::blocking::BlockingReader::new(std::io::empty());
+    /// let r = weir_proto::blocking::BlockingReader::new(std::io::empty());
     /// assert_eq!(r.limit(), 65536);
     /// ```
     pub fn new(inner: R) -> Self {
@@ -100,7 +100,7 @@ impl<R: Read> BlockingReader<R> {
     /// # Examples
     ///
     /// ```
-    /// assert!(weir_core::blocking::BlockingReader::with_limit(std::io::empty(), 0).is_err());
+    /// assert!(weir_proto::blocking::BlockingReader::with_limit(std::io::empty(), 0).is_err());
     /// ```
     pub fn with_limit(inner: R, limit: usize) -> Result<Self, Error> {
         Ok(BlockingReader {
@@ -114,9 +114,9 @@ impl<R: Read> BlockingReader<R> {
     /// # Examples
     ///
     /// ```
-    /// let r = weir_core::blocking::BlockingReader::with_limit(std::io::empty(), 10)?;
+    /// let r = weir_proto::blocking::BlockingReader::with_limit(std::io::empty(), 10)?;
     /// assert_eq!(r.limit(), 10);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn limit(&self) -> usize {
         self.rb.limit()
@@ -131,9 +131,9 @@ impl<R: Read> BlockingReader<R> {
     /// # Examples
     ///
     /// ```
-    /// let mut r = weir_core::blocking::BlockingReader::new(&b"abc"[..]);
+    /// let mut r = weir_proto::blocking::BlockingReader::new(&b"abc"[..]);
     /// assert_eq!(&r.read(2)?[..], b"ab");
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn read(&mut self, n: usize) -> Result<Bytes, Error> {
         self.drive(|rb| rb.read(n))
@@ -148,9 +148,9 @@ impl<R: Read> BlockingReader<R> {
     /// # Examples
     ///
     /// ```
-    /// let mut r = weir_core::blocking::BlockingReader::new(&b"abc"[..]);
+    /// let mut r = weir_proto::blocking::BlockingReader::new(&b"abc"[..]);
     /// assert_eq!(&r.read_to_end()?[..], b"abc");
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn read_to_end(&mut self) -> Result<Bytes, Error> {
         self.drive(ReadBuffer::read_to_end)
@@ -166,11 +166,11 @@ impl<R: Read> BlockingReader<R> {
     /// # Examples
     ///
     /// ```
-    /// let mut r = weir_core::blocking::BlockingReader::new(&b"a\nb"[..]);
+    /// let mut r = weir_proto::blocking::BlockingReader::new(&b"a\nb"[..]);
     /// assert_eq!(&r.read_line()?[..], b"a\n");
     /// assert_eq!(&r.read_line()?[..], b"b");
     /// assert!(r.read_line()?.is_empty());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn read_line(&mut self) -> Result<Bytes, Error> {
         self.drive(ReadBuffer::read_line)
@@ -185,7 +185,7 @@ impl<R: Read> BlockingReader<R> {
     /// # Examples
     ///
     /// ```
-    /// let mut r = weir_core::blocking::BlockingReader::new(&b"ab"[..]);
+    /// let mut r = weir_proto::blocking::BlockingReader::new(&b"ab"[..]);
     /// assert!(r.read_exactly(3).is_err());
     /// ```
     pub fn read_exactly(&mut self, n: usize) -> Result<Bytes, Error> {
@@ -202,11 +202,11 @@ impl<R: Read> BlockingReader<R> {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::{blocking::BlockingReader, Separators};
+    /// use weir_proto::{blocking::BlockingReader, Separators};
     /// let end = Separators::new(b"\r\n\r\n")?;
     /// let mut r = BlockingReader::new(&b"A: 1\r\n\r\nbody"[..]);
     /// assert_eq!(&r.read_until(&end)?[..], b"A: 1\r\n\r\n");
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn read_until(&mut self, seps: &Separators) -> Result<Bytes, Error> {
         self.drive(|rb| rb.read_until(seps))
@@ -217,10 +217,10 @@ impl<R: Read> BlockingReader<R> {
     /// # Examples
     ///
     /// ```
-    /// let mut r = weir_core::blocking::BlockingReader::new(&b""[..]);
+    /// let mut r = weir_proto::blocking::BlockingReader::new(&b""[..]);
     /// r.read(1)?;
     /// assert!(r.at_eof());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn at_eof(&self) -> bool {
         self.rb.at_eof()
@@ -231,7 +231,7 @@ impl<R: Read> BlockingReader<R> {
     /// # Examples
     ///
     /// ```
-    /// let r = weir_core::blocking::BlockingReader::new(std::io::empty());
+    /// let r = weir_proto::blocking::BlockingReader::new(std::io::empty());
     /// assert_eq!(r.buffer().buffered(), 0);
     /// ```
     pub fn buffer(&self) -> &ReadBuffer {
@@ -243,7 +243,7 @@ impl<R: Read> BlockingReader<R> {
     /// # Examples
     ///
     /// ```
-    /// let r = weir_core::blocking::BlockingReader::new(std::io::empty());
+    /// let r = weir_proto::blocking::BlockingReader::new(std::io::empty());
     /// let _inner: &std::io::Empty = r.get_ref();
     /// ```
     pub fn get_ref(&self) -> &R {
@@ -283,7 +283,7 @@ impl<R: Read> Read for BlockingReader<R> {
 /// # Examples
 ///
 /// ```
-/// use weir_core::blocking::HalfClose;
+/// use weir_proto::blocking::HalfClose;
 /// fn takes<T: HalfClose>(_t: &T) {}
 /// # let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
 /// let s = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
@@ -316,13 +316,13 @@ impl HalfClose for std::os::unix::net::UnixStream {
 /// # Examples
 ///
 /// ```
-/// use weir_core::blocking::BlockingWriter;
+/// use weir_proto::blocking::BlockingWriter;
 /// let mut w = BlockingWriter::new(Vec::new());
 /// w.write(b"a\n")?;
 /// w.write_lines([&b"b\n"[..], b"c\n"])?;
 /// w.drain()?;
 /// assert_eq!(w.get_ref(), b"a\nb\nc\n");
-/// # Ok::<(), weir_core::Error>(())
+/// # Ok::<(), weir_proto::Error>(())
 /// ```
 #[derive(Debug)]
 pub struct BlockingWriter<W: Write> {
@@ -337,7 +337,7 @@ impl<W: Write> BlockingWriter<W> {
     /// # Examples
     ///
     /// ```
-    /// let w = weir_core::blocking::BlockingWriter::new(Vec::new());
+    /// let w = weir_proto::blocking::BlockingWriter::new(Vec::new());
     /// assert_eq!(w.write_buffer_size(), 0);
     /// ```
     pub fn new(inner: W) -> Self {
@@ -359,10 +359,10 @@ impl<W: Write> BlockingWriter<W> {
     /// # Examples
     ///
     /// ```
-    /// let mut w = weir_core::blocking::BlockingWriter::new(Vec::new());
+    /// let mut w = weir_proto::blocking::BlockingWriter::new(Vec::new());
     /// w.write(b"x")?;
     /// assert_eq!(w.write_buffer_size(), 1);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn write(&mut self, data: &[u8]) -> Result<(), Error> {
         self.check()?;
@@ -380,10 +380,10 @@ impl<W: Write> BlockingWriter<W> {
     /// # Examples
     ///
     /// ```
-    /// let mut w = weir_core::blocking::BlockingWriter::new(Vec::new());
+    /// let mut w = weir_proto::blocking::BlockingWriter::new(Vec::new());
     /// w.write_lines(["a\n", "b\n"])?;
     /// assert_eq!(w.write_buffer_size(), 4);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn write_lines<I, B>(&mut self, lines: I) -> Result<(), Error>
     where
@@ -405,11 +405,11 @@ impl<W: Write> BlockingWriter<W> {
     /// # Examples
     ///
     /// ```
-    /// let mut w = weir_core::blocking::BlockingWriter::new(Vec::new());
+    /// let mut w = weir_proto::blocking::BlockingWriter::new(Vec::new());
     /// w.write(b"x")?;
     /// w.drain()?;
     /// assert_eq!(w.write_buffer_size(), 0);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn drain(&mut self) -> Result<(), Error> {
         self.check()?;
@@ -425,7 +425,7 @@ impl<W: Write> BlockingWriter<W> {
     /// # Examples
     ///
     /// ```
-    /// let mut w = weir_core::blocking::BlockingWriter::new(Vec::new());
+    /// let mut w = weir_proto::blocking::BlockingWriter::new(Vec::new());
     /// assert!(w.set_write_buffer_limits(Some(1), Some(2)).is_err());
     /// ```
     pub fn set_write_buffer_limits(
@@ -441,7 +441,7 @@ impl<W: Write> BlockingWriter<W> {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(weir_core::blocking::BlockingWriter::new(Vec::new()).write_buffer_size(), 0);
+    /// assert_eq!(weir_proto::blocking::BlockingWriter::new(Vec::new()).write_buffer_size(), 0);
     /// ```
     pub fn write_buffer_size(&self) -> usize {
         self.wb.len()
@@ -457,12 +457,12 @@ impl<W: Write> BlockingWriter<W> {
     /// # Examples
     ///
     /// ```
-    /// let mut w = weir_core::blocking::BlockingWriter::new(Vec::new());
+    /// let mut w = weir_proto::blocking::BlockingWriter::new(Vec::new());
     /// w.write(b"bye")?;
     /// w.close()?;
     /// assert_eq!(w.get_ref(), b"bye");
     /// assert!(w.write(b"x").is_err());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn close(&mut self) -> Result<(), Error> {
         let sent = match &self.error {
@@ -478,7 +478,7 @@ impl<W: Write> BlockingWriter<W> {
     /// # Examples
     ///
     /// ```
-    /// assert!(!weir_core::blocking::BlockingWriter::new(Vec::new()).is_closing());
+    /// assert!(!weir_proto::blocking::BlockingWriter::new(Vec::new()).is_closing());
     /// ```
     pub fn is_closing(&self) -> bool {
         self.wb.is_closing()
@@ -489,7 +489,7 @@ impl<W: Write> BlockingWriter<W> {
     /// # Examples
     ///
     /// ```
-    /// let w = weir_core::blocking::BlockingWriter::new(Vec::<u8>::new());
+    /// let w = weir_proto::blocking::BlockingWriter::new(Vec::<u8>::new());
     /// assert!(w.get_ref().is_empty());
     /// ```
     pub fn get_ref(&self) -> &W {
@@ -550,11 +550,11 @@ impl<W: Write + HalfClose> BlockingWriter<W> {
     ///
     /// ```
     /// # let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    /// let (_r, mut w) = weir_core::blocking::open_connection(l.local_addr().unwrap())?;
+    /// let (_r, mut w) = weir_proto::blocking::open_connection(l.local_addr().unwrap())?;
     /// w.write(b"last words")?;
     /// w.write_eof()?;
     /// assert!(w.write(b"more").is_err());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn write_eof(&mut self) -> Result<(), Error> {
         self.drain()?;
@@ -575,7 +575,10 @@ impl<W: Write> Drop for BlockingWriter<W> {
         if self.error.is_none() && !self.wb.is_empty() {
             let queued = self.wb.len();
             if let Err(e) = self.send_down_to(0) {
+                #[cfg(feature = "tracing")]
                 tracing::warn!(queued, error = %e, "blocking writer dropped with bytes it could not send");
+                #[cfg(not(feature = "tracing"))]
+                let _ = (queued, e);
             }
         }
     }

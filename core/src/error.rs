@@ -16,7 +16,7 @@ use bytes::Bytes;
 /// # Examples
 ///
 /// ```
-/// use weir_core::{Error, error::Origin};
+/// use weir_proto::{Error, error::Origin};
 /// assert_eq!(Error::EmptySeparator.origin(), Origin::Caller);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,13 +38,13 @@ pub enum Origin {
 /// # Examples
 ///
 /// ```
-/// use weir_core::{ReadBuffer, Error, Step};
+/// use weir_proto::{ReadBuffer, Error, Step};
 /// let mut rb = ReadBuffer::new(1024)?;
 /// rb.feed(b"abc")?;
 /// rb.feed_eof();
 /// let Err(Error::IncompleteRead(e)) = rb.read_exactly(5) else { panic!() };
 /// assert_eq!((&e.partial[..], e.expected), (&b"abc"[..], Some(5)));
-/// # Ok::<(), weir_core::Error>(())
+/// # Ok::<(), weir_proto::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IncompleteReadError {
@@ -64,13 +64,13 @@ pub struct IncompleteReadError {
 /// # Examples
 ///
 /// ```
-/// use weir_core::{ReadBuffer, Separators, Error};
+/// use weir_proto::{ReadBuffer, Separators, Error};
 /// let mut rb = ReadBuffer::new(4)?;
 /// rb.feed(b"abcdefgh")?;
 /// let Err(Error::LimitOverrun(e)) = rb.read_until(&Separators::new(b"\n")?) else { panic!() };
 /// assert_eq!(e.consumed, 8);
 /// assert_eq!(rb.buffered(), 8); // nothing was dropped
-/// # Ok::<(), weir_core::Error>(())
+/// # Ok::<(), weir_proto::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LimitOverrunError {
@@ -90,7 +90,7 @@ pub struct LimitOverrunError {
 /// # Examples
 ///
 /// ```
-/// use weir_core::Error;
+/// use weir_proto::Error;
 /// let e: std::io::Error = Error::EmptySeparator.into();
 /// assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
 /// ```
@@ -144,7 +144,7 @@ impl Error {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::Error;
+    /// use weir_proto::Error;
     /// let e = Error::connection(std::io::ErrorKind::ConnectionReset.into());
     /// assert_eq!(e.io_kind(), std::io::ErrorKind::ConnectionReset);
     /// ```
@@ -157,7 +157,7 @@ impl Error {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::{Error, error::Origin};
+    /// use weir_proto::{Error, error::Origin};
     /// assert_eq!(Error::ConcurrentRead.origin(), Origin::Caller);
     /// ```
     pub fn origin(&self) -> Origin {
@@ -175,7 +175,7 @@ impl Error {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::Error;
+    /// use weir_proto::Error;
     /// assert_eq!(Error::WriterClosed.io_kind(), std::io::ErrorKind::BrokenPipe);
     /// ```
     pub fn io_kind(&self) -> io::ErrorKind {

@@ -42,7 +42,7 @@
 //!
 //! ```
 //! use std::time::{Duration, Instant};
-//! use weir_core::eyeballs::{Action, AttemptId, Planner};
+//! use weir_proto::eyeballs::{Action, AttemptId, Planner};
 //!
 //! let t0 = Instant::now(); // a backend's clock; the planner never reads one
 //! let v6 = "[2001:db8::1]:443".parse()?;
@@ -80,7 +80,7 @@ use crate::Error;
 /// # Examples
 ///
 /// ```
-/// use weir_core::eyeballs::{AttemptId, Planner};
+/// use weir_proto::eyeballs::{AttemptId, Planner};
 /// let p = Planner::new(vec!["127.0.0.1:80".parse()?], None, None, std::time::Instant::now())?;
 /// assert_eq!(p.addr(AttemptId(0)), Some(p.order()[0]));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -93,7 +93,7 @@ pub struct AttemptId(pub usize);
 /// # Examples
 ///
 /// ```
-/// use weir_core::eyeballs::{Action, Planner};
+/// use weir_proto::eyeballs::{Action, Planner};
 /// let now = std::time::Instant::now();
 /// let mut p = Planner::new(vec!["127.0.0.1:80".parse()?], None, None, now)?;
 /// assert!(matches!(p.next_action(now), Action::Start { .. }));
@@ -138,7 +138,7 @@ pub enum Action {
 /// # Examples
 ///
 /// ```
-/// use weir_core::eyeballs::{AttemptId, AttemptState, Planner};
+/// use weir_proto::eyeballs::{AttemptId, AttemptState, Planner};
 /// let now = std::time::Instant::now();
 /// let mut p = Planner::new(vec!["127.0.0.1:80".parse()?], None, None, now)?;
 /// assert_eq!(p.state(AttemptId(0)), Some(AttemptState::NotStarted));
@@ -199,7 +199,7 @@ enum Slot {
 ///
 /// ```
 /// use std::io;
-/// use weir_core::eyeballs::{Action, AttemptId, Planner};
+/// use weir_proto::eyeballs::{Action, AttemptId, Planner};
 /// let now = std::time::Instant::now();
 /// let (a, b) = ("192.0.2.1:80".parse()?, "192.0.2.2:80".parse()?);
 /// let mut p = Planner::new(vec![a, b], None, None, now)?;
@@ -247,7 +247,7 @@ impl Planner {
     ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// use weir_core::eyeballs::Planner;
+    /// use weir_proto::eyeballs::Planner;
     /// let addrs = vec!["[::1]:80".parse()?, "[::2]:80".parse()?, "127.0.0.1:80".parse()?];
     /// let p = Planner::new(addrs.clone(), Some(Duration::from_millis(250)), None, Instant::now())?;
     /// assert_eq!(p.order(), [addrs[0], addrs[2], addrs[1]]);
@@ -295,7 +295,7 @@ impl Planner {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::eyeballs::Planner;
+    /// use weir_proto::eyeballs::Planner;
     /// let addrs = vec!["[::1]:80".parse()?, "[::2]:80".parse()?, "127.0.0.1:80".parse()?];
     /// let p = Planner::new(addrs.clone(), None, None, std::time::Instant::now())?;
     /// assert_eq!(p.order(), addrs); // no delay, no interleave: resolver order
@@ -314,7 +314,7 @@ impl Planner {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::eyeballs::{AttemptId, Planner};
+    /// use weir_proto::eyeballs::{AttemptId, Planner};
     /// let p = Planner::new(vec!["127.0.0.1:80".parse()?], None, None, std::time::Instant::now())?;
     /// assert_eq!(p.addr(AttemptId(0)), Some("127.0.0.1:80".parse()?));
     /// assert_eq!(p.addr(AttemptId(7)), None);
@@ -333,7 +333,7 @@ impl Planner {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::eyeballs::{AttemptId, AttemptState, Planner};
+    /// use weir_proto::eyeballs::{AttemptId, AttemptState, Planner};
     /// let now = std::time::Instant::now();
     /// let mut p = Planner::new(vec!["127.0.0.1:80".parse()?], None, None, now)?;
     /// p.next_action(now);
@@ -362,7 +362,7 @@ impl Planner {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::eyeballs::{AttemptId, Planner};
+    /// use weir_proto::eyeballs::{AttemptId, Planner};
     /// let now = std::time::Instant::now();
     /// let mut p = Planner::new(vec!["127.0.0.1:80".parse()?], None, None, now)?;
     /// assert_eq!(p.winner(), None);
@@ -391,7 +391,7 @@ impl Planner {
     ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// use weir_core::eyeballs::{Action, Planner};
+    /// use weir_proto::eyeballs::{Action, Planner};
     /// let now = Instant::now();
     /// let addrs = vec!["192.0.2.1:80".parse()?, "192.0.2.2:80".parse()?];
     /// let mut p = Planner::new(addrs, Some(Duration::ZERO), None, now)?;
@@ -448,7 +448,7 @@ impl Planner {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use weir_core::eyeballs::{Action, AttemptId, Planner};
+    /// use weir_proto::eyeballs::{Action, AttemptId, Planner};
     /// let now = std::time::Instant::now();
     /// let addrs = vec!["192.0.2.1:80".parse()?, "192.0.2.2:80".parse()?];
     /// let mut p = Planner::new(addrs, Some(Duration::ZERO), None, now)?;
@@ -492,7 +492,7 @@ impl Planner {
     ///
     /// ```
     /// use std::{io, time::Duration};
-    /// use weir_core::eyeballs::{Action, AttemptId, Planner};
+    /// use weir_proto::eyeballs::{Action, AttemptId, Planner};
     /// let now = std::time::Instant::now();
     /// let addrs = vec!["192.0.2.1:80".parse()?, "192.0.2.2:80".parse()?];
     /// let mut p = Planner::new(addrs, Some(Duration::from_secs(1)), None, now)?;
@@ -527,7 +527,7 @@ impl Planner {
     ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// use weir_core::eyeballs::Planner;
+    /// use weir_proto::eyeballs::Planner;
     /// let now = Instant::now();
     /// let addrs = vec!["192.0.2.1:80".parse()?, "192.0.2.2:80".parse()?];
     /// let mut p = Planner::new(addrs, Some(Duration::from_millis(300)), None, now)?;
@@ -631,7 +631,7 @@ fn copy_io_error(e: &io::Error) -> io::Error {
 ///
 /// ```
 /// use std::net::SocketAddr;
-/// use weir_core::eyeballs::interleave;
+/// use weir_proto::eyeballs::interleave;
 /// let a: Vec<SocketAddr> = ["[::1]:80", "[::2]:80", "10.0.0.1:80", "10.0.0.2:80"]
 ///     .iter().map(|s| s.parse().unwrap()).collect();
 /// assert_eq!(interleave(&a, 1), [a[0], a[2], a[1], a[3]]);
@@ -674,7 +674,7 @@ pub fn interleave(addrs: &[SocketAddr], count: usize) -> Vec<SocketAddr> {
 ///
 /// ```
 /// use std::io;
-/// use weir_core::eyeballs::ConnectError;
+/// use weir_proto::eyeballs::ConnectError;
 /// let e = ConnectError::new(vec![
 ///     ("[::1]:80".parse()?, io::ErrorKind::ConnectionRefused.into()),
 ///     ("127.0.0.1:80".parse()?, io::ErrorKind::TimedOut.into()),
@@ -702,7 +702,7 @@ impl ConnectError {
     ///
     /// ```
     /// use std::io;
-    /// use weir_core::eyeballs::ConnectError;
+    /// use weir_proto::eyeballs::ConnectError;
     /// let e = ConnectError::new(vec![("127.0.0.1:80".parse()?, io::ErrorKind::ConnectionRefused.into())]);
     /// assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused);
     /// assert!(e.to_string().starts_with("connect to 127.0.0.1:80 failed: "));
@@ -721,7 +721,7 @@ impl ConnectError {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::eyeballs::ConnectError;
+    /// use weir_proto::eyeballs::ConnectError;
     /// assert!(ConnectError::new(vec![]).errors().is_empty());
     /// ```
     pub fn errors(&self) -> &[(SocketAddr, io::Error)] {
@@ -737,7 +737,7 @@ impl ConnectError {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::eyeballs::ConnectError;
+    /// use weir_proto::eyeballs::ConnectError;
     /// assert!(ConnectError::new(vec![]).into_errors().is_empty());
     /// ```
     pub fn into_errors(self) -> Vec<(SocketAddr, io::Error)> {
@@ -754,7 +754,7 @@ impl ConnectError {
     ///
     /// ```
     /// use std::io;
-    /// use weir_core::eyeballs::ConnectError;
+    /// use weir_proto::eyeballs::ConnectError;
     /// let e = ConnectError::new(vec![
     ///     ("127.0.0.1:80".parse()?, io::ErrorKind::TimedOut.into()),
     ///     ("127.0.0.2:80".parse()?, io::ErrorKind::TimedOut.into()),

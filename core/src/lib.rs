@@ -1,11 +1,17 @@
-//! # weir-core: asyncio's Streams, as pure state machines
+//! # weir-proto: asyncio's Streams, as pure state machines
 //!
 //! weir brings Python asyncio's Streams API (`open_connection`, `start_server`,
 //! `StreamReader`, `StreamWriter`) to Rust. This crate is its heart: it does
-//! **no network I/O**. A [`ReadBuffer`] takes bytes in and hands results out;
-//! a [`WriteBuffer`] queues bytes and says what to send next. The backends
-//! (`weir-tokio`, `weir-smol`, `weir-async-std`) and the [`blocking`] module
-//! drive them over real sockets.
+//! **no network I/O**, knows no async runtime, no `Future`, no `Waker` and no
+//! clock. A [`ReadBuffer`] takes bytes in and hands results out; a
+//! [`WriteBuffer`] queues bytes and says what to send next; the RFC 8305
+//! [`eyeballs::Planner`] takes addresses and the time and returns actions.
+//! Its only dependencies are `bytes` and `memchr`.
+//!
+//! `weir-stream` drives these machines from async tasks once for every
+//! runtime, and the backends (`weir-tokio`, `weir-smol`, `weir-async-std`)
+//! bind it to real sockets; the [`blocking`] module drives the same machines
+//! over `std::io::Read`/`Write` for synchronous code.
 //!
 //! ```text
 //!   socket ──read──▶ feed / spare_mut+commit ─▶ ┌────────────┐ ─▶ read_line / read_until /
@@ -21,7 +27,7 @@
 //! ## Driving a reader by hand
 //!
 //! ```
-//! use weir_core::{ReadBuffer, Step};
+//! use weir_proto::{ReadBuffer, Step};
 //! let mut rb = ReadBuffer::new(64 * 1024)?;
 //! let mut lines = Vec::new();
 //! for chunk in [&b"PING\r\nPI"[..], b"NG\r\n", b"QUIT"] {
@@ -34,7 +40,7 @@
 //! let Step::Ready(last) = rb.read_line()? else { unreachable!() };
 //! assert_eq!(lines, [&b"PING\r\n"[..], b"PING\r\n"]);
 //! assert_eq!(&last[..], b"QUIT");
-//! # Ok::<(), weir_core::Error>(())
+//! # Ok::<(), weir_proto::Error>(())
 //! ```
 //!
 //! ## Why a sans-IO core
@@ -44,20 +50,11 @@
 //! time and without sockets; CPython's own `asyncio.StreamReader` checks them
 //! scenario by scenario (`weir-conformance`). Each runtime only moves bytes.
 
-#[cfg(all(feature = "async-io", unix))]
-pub mod async_io;
-mod backend;
 pub mod blocking;
 pub mod error;
 pub mod eyeballs;
-#[cfg(feature = "futures-io")]
-pub mod futures_io;
 pub mod reader;
-pub mod rt;
 pub mod separator;
-pub mod stream;
-#[cfg(feature = "tls")]
-pub mod tls;
 pub mod writer;
 
 pub use error::{Error, IncompleteReadError, LimitOverrunError};
@@ -70,10 +67,10 @@ pub use writer::{Watermarks, WriteBuffer, DEFAULT_HIGH};
 /// # Examples
 ///
 /// ```
-/// use weir_core::{ReadBuffer, Step};
+/// use weir_proto::{ReadBuffer, Step};
 /// let mut rb = ReadBuffer::default();
 /// assert!(rb.read_line()?.is_need_data());
-/// # Ok::<(), weir_core::Error>(())
+/// # Ok::<(), weir_proto::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step<T> {
@@ -89,7 +86,7 @@ impl<T> Step<T> {
     /// # Examples
     ///
     /// ```
-    /// assert!(weir_core::Step::<()>::NeedData.is_need_data());
+    /// assert!(weir_proto::Step::<()>::NeedData.is_need_data());
     /// ```
     pub fn is_need_data(&self) -> bool {
         matches!(self, Step::NeedData)
@@ -100,7 +97,7 @@ impl<T> Step<T> {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(weir_core::Step::Ready(3).ready(), Some(3));
+    /// assert_eq!(weir_proto::Step::Ready(3).ready(), Some(3));
     /// ```
     pub fn ready(self) -> Option<T> {
         match self {

@@ -39,14 +39,14 @@ const SHRINK_ABOVE: usize = 256 * 1024;
 /// A line arriving in two pieces:
 ///
 /// ```
-/// use weir_core::{ReadBuffer, Step};
+/// use weir_proto::{ReadBuffer, Step};
 /// let mut rb = ReadBuffer::new(64 * 1024)?;
 /// rb.feed(b"EHLO exa")?;
 /// assert!(matches!(rb.read_line()?, Step::NeedData));
 /// rb.feed(b"mple\r\n")?;
 /// let Step::Ready(line) = rb.read_line()? else { unreachable!() };
 /// assert_eq!(&line[..], b"EHLO example\r\n");
-/// # Ok::<(), weir_core::Error>(())
+/// # Ok::<(), weir_proto::Error>(())
 /// ```
 pub struct ReadBuffer {
     /// `buf[..filled]` is data; `buf[filled..]` is initialised spare room for
@@ -96,9 +96,9 @@ impl ReadBuffer {
     /// # Examples
     ///
     /// ```
-    /// assert!(weir_core::ReadBuffer::new(0).is_err());
-    /// assert_eq!(weir_core::ReadBuffer::new(10)?.limit(), 10);
-    /// # Ok::<(), weir_core::Error>(())
+    /// assert!(weir_proto::ReadBuffer::new(0).is_err());
+    /// assert_eq!(weir_proto::ReadBuffer::new(10)?.limit(), 10);
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn new(limit: usize) -> Result<Self, Error> {
         if limit == 0 {
@@ -127,7 +127,7 @@ impl ReadBuffer {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(weir_core::ReadBuffer::default().limit(), 65536);
+    /// assert_eq!(weir_proto::ReadBuffer::default().limit(), 65536);
     /// ```
     pub fn limit(&self) -> usize {
         self.limit
@@ -138,10 +138,10 @@ impl ReadBuffer {
     /// # Examples
     ///
     /// ```
-    /// let mut rb = weir_core::ReadBuffer::default();
+    /// let mut rb = weir_proto::ReadBuffer::default();
     /// rb.feed(b"abc")?;
     /// assert_eq!(rb.buffered(), 3);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn buffered(&self) -> usize {
         self.filled - self.to_end
@@ -152,7 +152,7 @@ impl ReadBuffer {
     /// # Examples
     ///
     /// ```
-    /// let mut rb = weir_core::ReadBuffer::default();
+    /// let mut rb = weir_proto::ReadBuffer::default();
     /// rb.feed_eof();
     /// assert!(rb.at_eof());
     /// ```
@@ -165,11 +165,11 @@ impl ReadBuffer {
     /// # Examples
     ///
     /// ```
-    /// let mut rb = weir_core::ReadBuffer::default();
+    /// let mut rb = weir_proto::ReadBuffer::default();
     /// rb.feed(b"x")?;
     /// rb.feed_eof();
     /// assert!(rb.is_eof() && !rb.at_eof());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn is_eof(&self) -> bool {
         self.eof
@@ -180,9 +180,9 @@ impl ReadBuffer {
     /// # Examples
     ///
     /// ```
-    /// let mut rb = weir_core::ReadBuffer::default();
+    /// let mut rb = weir_proto::ReadBuffer::default();
     /// assert!(rb.exception().is_none());
-    /// rb.set_error(weir_core::Error::connection(std::io::ErrorKind::ConnectionReset.into()));
+    /// rb.set_error(weir_proto::Error::connection(std::io::ErrorKind::ConnectionReset.into()));
     /// assert!(rb.exception().is_some());
     /// ```
     pub fn exception(&self) -> Option<&Error> {
@@ -196,12 +196,12 @@ impl ReadBuffer {
     /// # Examples
     ///
     /// ```
-    /// let mut rb = weir_core::ReadBuffer::new(2)?;
+    /// let mut rb = weir_proto::ReadBuffer::new(2)?;
     /// rb.feed(b"abcde")?;
     /// assert!(!rb.wants_read());
     /// rb.read(3)?;
     /// assert!(rb.wants_read());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn wants_read(&self) -> bool {
         !self.paused
@@ -218,11 +218,11 @@ impl ReadBuffer {
     /// # Examples
     ///
     /// ```
-    /// let mut rb = weir_core::ReadBuffer::default();
+    /// let mut rb = weir_proto::ReadBuffer::default();
     /// rb.feed(b"hello")?;
     /// rb.feed_eof();
     /// assert!(rb.feed(b"more").is_err());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn feed(&mut self, data: &[u8]) -> Result<(), Error> {
         if self.eof {
@@ -253,12 +253,12 @@ impl ReadBuffer {
     ///
     /// ```
     /// use std::io::Read;
-    /// let mut rb = weir_core::ReadBuffer::default();
+    /// let mut rb = weir_proto::ReadBuffer::default();
     /// let room = rb.spare_mut(4096);
     /// let n = (&b"hi\n"[..]).read(room).unwrap();
     /// rb.commit(n)?;
     /// assert_eq!(rb.buffered(), 3);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn spare_mut(&mut self, min: usize) -> &mut [u8] {
         let want = self.filled + min;
@@ -282,7 +282,7 @@ impl ReadBuffer {
     /// # Examples
     ///
     /// ```
-    /// let mut rb = weir_core::ReadBuffer::default();
+    /// let mut rb = weir_proto::ReadBuffer::default();
     /// assert_eq!(rb.spare_len(), 0);
     /// rb.spare_mut(100);
     /// assert!(rb.spare_len() >= 100);
@@ -298,14 +298,14 @@ impl ReadBuffer {
     /// # Examples
     ///
     /// ```
-    /// let mut rb = weir_core::ReadBuffer::default();
+    /// let mut rb = weir_proto::ReadBuffer::default();
     /// rb.spare_mut(4096);
     /// rb.release_if_empty();
     /// assert_eq!(rb.spare_len(), 0);
     /// rb.feed(b"x")?;
     /// rb.release_if_empty(); // one byte buffered: kept
     /// assert_eq!(rb.buffered(), 1);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn release_if_empty(&mut self) {
         if self.filled == 0 && self.buf.capacity() > 0 {
@@ -313,9 +313,19 @@ impl ReadBuffer {
         }
     }
 
-    /// The capacity of the buffer this reader holds (for memory tests).
-    #[cfg(test)]
-    pub(crate) fn allocated(&self) -> usize {
+    /// How many bytes of buffer this reader holds right now (buffered bytes
+    /// plus spare room): what an idle or a busy connection costs in memory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut rb = weir_proto::ReadBuffer::default();
+    /// assert_eq!(rb.allocated(), 0);
+    /// rb.feed(b"PING\r\n")?;
+    /// assert!(rb.allocated() >= 6);
+    /// # Ok::<(), weir_proto::Error>(())
+    /// ```
+    pub fn allocated(&self) -> usize {
         self.buf.capacity()
     }
 
@@ -329,11 +339,11 @@ impl ReadBuffer {
     /// # Examples
     ///
     /// ```
-    /// let mut rb = weir_core::ReadBuffer::default();
+    /// let mut rb = weir_proto::ReadBuffer::default();
     /// rb.spare_mut(2).copy_from_slice(&[b'o', b'k'][..]);
     /// rb.commit(2)?;
     /// assert!(rb.commit(1 << 30).is_err());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn commit(&mut self, n: usize) -> Result<(), Error> {
         if self.eof {
@@ -356,13 +366,13 @@ impl ReadBuffer {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::{ReadBuffer, Step};
+    /// use weir_proto::{ReadBuffer, Step};
     /// let mut rb = ReadBuffer::default();
     /// rb.feed(b"tail")?;
     /// rb.feed_eof();
     /// let Step::Ready(l) = rb.read_line()? else { unreachable!() };
     /// assert_eq!(&l[..], b"tail");
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn feed_eof(&mut self) {
         self.eof = true;
@@ -374,12 +384,12 @@ impl ReadBuffer {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::{ReadBuffer, Error};
+    /// use weir_proto::{ReadBuffer, Error};
     /// let mut rb = ReadBuffer::default();
     /// rb.feed(b"data")?;
     /// rb.set_error(Error::connection(std::io::ErrorKind::ConnectionReset.into()));
     /// assert!(matches!(rb.read(10), Err(Error::Connection(_))));
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn set_error(&mut self, err: Error) {
         self.error = Some(err);
@@ -398,7 +408,7 @@ impl ReadBuffer {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::{ReadBuffer, Step};
+    /// use weir_proto::{ReadBuffer, Step};
     /// let mut rb = ReadBuffer::default();
     /// rb.feed(b"abc")?;
     /// assert!(matches!(rb.read_to_end()?, Step::NeedData));
@@ -407,7 +417,7 @@ impl ReadBuffer {
     /// rb.feed_eof();
     /// assert_eq!(rb.buffered(), 3);
     /// assert!(!rb.at_eof());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn abandon(&mut self) {
         self.untake();
@@ -425,13 +435,13 @@ impl ReadBuffer {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::{ReadBuffer, Step};
+    /// use weir_proto::{ReadBuffer, Step};
     /// let mut rb = ReadBuffer::default();
     /// assert!(matches!(rb.read(5)?, Step::NeedData));
     /// rb.feed(b"abcdefg")?;
     /// let Step::Ready(b) = rb.read(5)? else { unreachable!() };
     /// assert_eq!(&b[..], b"abcde");
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn read(&mut self, n: usize) -> Result<Step<Bytes>, Error> {
         self.start()?;
@@ -460,7 +470,7 @@ impl ReadBuffer {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::{ReadBuffer, Step};
+    /// use weir_proto::{ReadBuffer, Step};
     /// let mut rb = ReadBuffer::default();
     /// rb.feed(b"ab")?;
     /// assert!(matches!(rb.read_to_end()?, Step::NeedData));
@@ -468,7 +478,7 @@ impl ReadBuffer {
     /// rb.feed_eof();
     /// let Step::Ready(all) = rb.read_to_end()? else { unreachable!() };
     /// assert_eq!(&all[..], b"abcd");
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn read_to_end(&mut self) -> Result<Step<Bytes>, Error> {
         if let Err(e) = self.check_error() {
@@ -498,13 +508,13 @@ impl ReadBuffer {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::{ReadBuffer, Step};
+    /// use weir_proto::{ReadBuffer, Step};
     /// let mut rb = ReadBuffer::default();
     /// rb.feed(b"\x00\x05hello!")?;
     /// let Step::Ready(hdr) = rb.read_exactly(2)? else { unreachable!() };
     /// let Step::Ready(body) = rb.read_exactly(hdr[1] as usize)? else { unreachable!() };
     /// assert_eq!(&body[..], b"hello");
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn read_exactly(&mut self, n: usize) -> Result<Step<Bytes>, Error> {
         self.start()?;
@@ -538,13 +548,13 @@ impl ReadBuffer {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::{ReadBuffer, Step, Error};
+    /// use weir_proto::{ReadBuffer, Step, Error};
     /// let mut rb = ReadBuffer::new(4)?;
     /// rb.feed(b"toolong\nok\n")?;
     /// assert!(matches!(rb.read_line(), Err(Error::LineTooLong { .. })));
     /// let Step::Ready(l) = rb.read_line()? else { unreachable!() };
     /// assert_eq!(&l[..], b"ok\n");
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn read_line(&mut self) -> Result<Step<Bytes>, Error> {
         self.start()?;
@@ -577,14 +587,14 @@ impl ReadBuffer {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::{ReadBuffer, Separators, Step};
+    /// use weir_proto::{ReadBuffer, Separators, Step};
     /// let head_end = Separators::new(b"\r\n\r\n")?;
     /// let mut rb = ReadBuffer::default();
     /// rb.feed(b"HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody")?;
     /// let Step::Ready(head) = rb.read_until(&head_end)? else { unreachable!() };
     /// assert!(head.ends_with(b"\r\n\r\n"));
     /// assert_eq!(rb.buffered(), 4);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn read_until(&mut self, seps: &Separators) -> Result<Step<Bytes>, Error> {
         self.start()?;

@@ -63,14 +63,14 @@ impl Sep {
 /// # Examples
 ///
 /// ```
-/// use weir_core::Separators;
+/// use weir_proto::Separators;
 /// let crlf2 = Separators::new(b"\r\n\r\n")?;
 /// assert_eq!(crlf2.find(b"GET / HTTP/1.1\r\n\r\nbody", 0), Some((14, 18)));
 /// let any = Separators::any([&b"\r\n"[..], b"\n"])?;
 /// // "\r\n" and "\n" both end at 3: the shorter one is taken.
 /// assert_eq!(any.find(b"a\r\nb", 0), Some((2, 3)));
 /// assert!(Separators::new(b"").is_err());
-/// # Ok::<(), weir_core::Error>(())
+/// # Ok::<(), weir_proto::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct Separators {
@@ -101,9 +101,9 @@ impl Separators {
     /// # Examples
     ///
     /// ```
-    /// let nl = weir_core::Separators::new(b"\n")?;
+    /// let nl = weir_proto::Separators::new(b"\n")?;
     /// assert_eq!(nl.min_len(), 1);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn new(sep: impl AsRef<[u8]>) -> Result<Separators, Error> {
         Separators::any([sep])
@@ -118,9 +118,9 @@ impl Separators {
     /// # Examples
     ///
     /// ```
-    /// let s = weir_core::Separators::any([&b"\n"[..], b"\r\n\r\n"])?;
+    /// let s = weir_proto::Separators::any([&b"\n"[..], b"\r\n\r\n"])?;
     /// assert_eq!((s.min_len(), s.max_len()), (1, 4));
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn any<I>(seps: I) -> Result<Separators, Error>
     where
@@ -162,8 +162,8 @@ impl Separators {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(weir_core::Separators::new(b"ab")?.min_len(), 2);
-    /// # Ok::<(), weir_core::Error>(())
+    /// assert_eq!(weir_proto::Separators::new(b"ab")?.min_len(), 2);
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn min_len(&self) -> usize {
         self.seps[0].len()
@@ -174,8 +174,8 @@ impl Separators {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(weir_core::Separators::new(b"ab")?.max_len(), 2);
-    /// # Ok::<(), weir_core::Error>(())
+    /// assert_eq!(weir_proto::Separators::new(b"ab")?.max_len(), 2);
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn max_len(&self) -> usize {
         self.seps[self.seps.len() - 1].len()
@@ -186,9 +186,9 @@ impl Separators {
     /// # Examples
     ///
     /// ```
-    /// let s = weir_core::Separators::any([&b"xyz"[..], b"a"])?;
+    /// let s = weir_proto::Separators::any([&b"xyz"[..], b"a"])?;
     /// assert_eq!(s.iter().collect::<Vec<_>>(), vec![&b"a"[..], b"xyz"]);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
         self.seps.iter().map(Sep::as_bytes)
@@ -201,11 +201,11 @@ impl Separators {
     /// # Examples
     ///
     /// ```
-    /// let s = weir_core::Separators::any([&b"\r\n"[..], b"\n"])?;
+    /// let s = weir_proto::Separators::any([&b"\r\n"[..], b"\n"])?;
     /// assert_eq!(s.find(b"ab\r\ncd\n", 0), Some((3, 4)));
     /// assert_eq!(s.find(b"ab\r\ncd\n", 4), Some((6, 7)));
     /// assert_eq!(s.find(b"ab", 5), None);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     #[inline]
     pub fn find(&self, hay: &[u8], from: usize) -> Option<(usize, usize)> {

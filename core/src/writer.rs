@@ -42,13 +42,13 @@ const KEEP_TAIL: usize = 4 * 1024;
 /// # Examples
 ///
 /// ```
-/// use weir_core::Watermarks;
+/// use weir_proto::Watermarks;
 /// let w = Watermarks::new(None, None)?;
 /// assert_eq!((w.high(), w.low()), (65536, 16384));
 /// let w = Watermarks::new(None, Some(100))?; // high = 4 * low
 /// assert_eq!((w.high(), w.low()), (400, 100));
 /// assert!(Watermarks::new(Some(10), Some(20)).is_err());
-/// # Ok::<(), weir_core::Error>(())
+/// # Ok::<(), weir_proto::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Watermarks {
@@ -77,9 +77,9 @@ impl Watermarks {
     /// # Examples
     ///
     /// ```
-    /// let w = weir_core::Watermarks::new(Some(1000), None)?;
+    /// let w = weir_proto::Watermarks::new(Some(1000), None)?;
     /// assert_eq!(w.low(), 250);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn new(high: Option<usize>, low: Option<usize>) -> Result<Self, Error> {
         let high = match (high, low) {
@@ -102,7 +102,7 @@ impl Watermarks {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(weir_core::Watermarks::default().high(), 65536);
+    /// assert_eq!(weir_proto::Watermarks::default().high(), 65536);
     /// ```
     pub fn high(&self) -> usize {
         self.high
@@ -113,7 +113,7 @@ impl Watermarks {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(weir_core::Watermarks::default().low(), 16384);
+    /// assert_eq!(weir_proto::Watermarks::default().low(), 16384);
     /// ```
     pub fn low(&self) -> usize {
         self.low
@@ -126,7 +126,7 @@ impl Watermarks {
 ///
 /// ```
 /// use std::io::IoSlice;
-/// use weir_core::WriteBuffer;
+/// use weir_proto::WriteBuffer;
 /// let mut wb = WriteBuffer::new();
 /// wb.write(b"PING\r\n")?;
 /// wb.write(b"PING\r\n")?;
@@ -136,7 +136,7 @@ impl Watermarks {
 /// assert_eq!((n, sent), (1, 12)); // small writes coalesce into one slice
 /// wb.advance(sent)?;
 /// assert!(wb.is_empty());
-/// # Ok::<(), weir_core::Error>(())
+/// # Ok::<(), weir_proto::Error>(())
 /// ```
 #[derive(Debug, Default)]
 pub struct WriteBuffer {
@@ -158,7 +158,7 @@ impl WriteBuffer {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(weir_core::WriteBuffer::new().write_buffer_limits(), (16384, 65536));
+    /// assert_eq!(weir_proto::WriteBuffer::new().write_buffer_limits(), (16384, 65536));
     /// ```
     pub fn new() -> Self {
         WriteBuffer::default()
@@ -176,12 +176,12 @@ impl WriteBuffer {
     /// # Examples
     ///
     /// ```
-    /// let mut wb = weir_core::WriteBuffer::new();
+    /// let mut wb = weir_proto::WriteBuffer::new();
     /// wb.write(b"hello")?;
     /// assert_eq!(wb.len(), 5);
     /// wb.close();
     /// assert!(wb.write(b"late").is_err());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn write(&mut self, data: &[u8]) -> Result<(), Error> {
         self.check_open()?;
@@ -199,10 +199,10 @@ impl WriteBuffer {
     /// # Examples
     ///
     /// ```
-    /// let mut wb = weir_core::WriteBuffer::new();
+    /// let mut wb = weir_proto::WriteBuffer::new();
     /// wb.write_bytes(bytes::Bytes::from(vec![0u8; 100_000]))?;
     /// assert!(wb.is_paused());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn write_bytes(&mut self, data: Bytes) -> Result<(), Error> {
         self.check_open()?;
@@ -221,10 +221,10 @@ impl WriteBuffer {
     /// # Examples
     ///
     /// ```
-    /// let mut wb = weir_core::WriteBuffer::new();
+    /// let mut wb = weir_proto::WriteBuffer::new();
     /// wb.write_lines([&b"a\n"[..], b"b\n"])?;
     /// assert_eq!(wb.len(), 4);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn write_lines<I, B>(&mut self, lines: I) -> Result<(), Error>
     where
@@ -249,12 +249,12 @@ impl WriteBuffer {
     /// # Examples
     ///
     /// ```
-    /// let mut wb = weir_core::WriteBuffer::new();
+    /// let mut wb = weir_proto::WriteBuffer::new();
     /// wb.write(&[0; 100])?;
     /// wb.set_write_buffer_limits(Some(50), None)?;
     /// assert!(wb.is_paused());
     /// assert!(wb.set_write_buffer_limits(Some(1), Some(2)).is_err());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn set_write_buffer_limits(
         &mut self,
@@ -276,13 +276,13 @@ impl WriteBuffer {
     /// # Examples
     ///
     /// ```
-    /// let mut wb = weir_core::WriteBuffer::new();
+    /// let mut wb = weir_proto::WriteBuffer::new();
     /// wb.write(b"bye")?;
     /// wb.write_eof()?;
     /// assert!(wb.is_eof() && !wb.wants_shutdown());
     /// wb.advance(3)?;
     /// assert!(wb.wants_shutdown());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn write_eof(&mut self) -> Result<(), Error> {
         if !self.closing {
@@ -296,7 +296,7 @@ impl WriteBuffer {
     /// # Examples
     ///
     /// ```
-    /// let mut wb = weir_core::WriteBuffer::new();
+    /// let mut wb = weir_proto::WriteBuffer::new();
     /// wb.close();
     /// assert!(wb.is_closing() && wb.wants_shutdown());
     /// ```
@@ -310,11 +310,11 @@ impl WriteBuffer {
     /// # Examples
     ///
     /// ```
-    /// let mut wb = weir_core::WriteBuffer::new();
+    /// let mut wb = weir_proto::WriteBuffer::new();
     /// wb.write(b"lost")?;
     /// assert_eq!(wb.clear(), 4);
     /// assert!(wb.is_empty() && wb.is_closing());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn clear(&mut self) -> usize {
         let n = self.len;
@@ -335,12 +335,12 @@ impl WriteBuffer {
     ///
     /// ```
     /// use std::io::IoSlice;
-    /// let mut wb = weir_core::WriteBuffer::new();
+    /// let mut wb = weir_proto::WriteBuffer::new();
     /// wb.write_bytes(bytes::Bytes::from(vec![1u8; 20_000]))?;
     /// wb.write(b"tail")?;
     /// let mut iov = [IoSlice::new(&[]); 4];
     /// assert_eq!(wb.next_chunks(&mut iov), 2);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn next_chunks<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
         let tail = (!self.tail.is_empty()).then_some(&self.tail[..]);
@@ -365,12 +365,12 @@ impl WriteBuffer {
     /// # Examples
     ///
     /// ```
-    /// let mut wb = weir_core::WriteBuffer::new();
+    /// let mut wb = weir_proto::WriteBuffer::new();
     /// wb.write(b"abcdef")?;
     /// wb.advance(4)?;
     /// assert_eq!(wb.len(), 2);
     /// assert!(wb.advance(3).is_err());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn advance(&mut self, mut n: usize) -> Result<(), Error> {
         if n > self.len {
@@ -418,11 +418,11 @@ impl WriteBuffer {
     /// # Examples
     ///
     /// ```
-    /// let mut wb = weir_core::WriteBuffer::new();
+    /// let mut wb = weir_proto::WriteBuffer::new();
     /// wb.write_eof()?;
     /// wb.mark_shutdown();
     /// assert!(!wb.wants_shutdown() && wb.is_shut_down());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn mark_shutdown(&mut self) {
         self.shut_down = true;
@@ -435,7 +435,7 @@ impl WriteBuffer {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(weir_core::WriteBuffer::new().len(), 0);
+    /// assert_eq!(weir_proto::WriteBuffer::new().len(), 0);
     /// ```
     pub fn len(&self) -> usize {
         self.len
@@ -446,7 +446,7 @@ impl WriteBuffer {
     /// # Examples
     ///
     /// ```
-    /// assert!(weir_core::WriteBuffer::new().is_empty());
+    /// assert!(weir_proto::WriteBuffer::new().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
@@ -457,7 +457,7 @@ impl WriteBuffer {
     /// # Examples
     ///
     /// ```
-    /// let mut wb = weir_core::WriteBuffer::new();
+    /// let mut wb = weir_proto::WriteBuffer::new();
     /// wb.set_write_buffer_limits(Some(4), Some(2))?;
     /// wb.write(b"12345")?;
     /// assert!(wb.is_paused());
@@ -465,7 +465,7 @@ impl WriteBuffer {
     /// assert!(wb.is_paused()); // 3 > low
     /// wb.advance(1)?;
     /// assert!(!wb.is_paused());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn is_paused(&self) -> bool {
         self.paused
@@ -476,7 +476,7 @@ impl WriteBuffer {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(weir_core::WriteBuffer::new().write_buffer_limits(), (16384, 65536));
+    /// assert_eq!(weir_proto::WriteBuffer::new().write_buffer_limits(), (16384, 65536));
     /// ```
     pub fn write_buffer_limits(&self) -> (usize, usize) {
         (self.marks.low, self.marks.high)
@@ -487,7 +487,7 @@ impl WriteBuffer {
     /// # Examples
     ///
     /// ```
-    /// assert!(!weir_core::WriteBuffer::new().is_eof());
+    /// assert!(!weir_proto::WriteBuffer::new().is_eof());
     /// ```
     pub fn is_eof(&self) -> bool {
         self.eof
@@ -498,7 +498,7 @@ impl WriteBuffer {
     /// # Examples
     ///
     /// ```
-    /// assert!(!weir_core::WriteBuffer::new().is_closing());
+    /// assert!(!weir_proto::WriteBuffer::new().is_closing());
     /// ```
     pub fn is_closing(&self) -> bool {
         self.closing
@@ -510,7 +510,7 @@ impl WriteBuffer {
     /// # Examples
     ///
     /// ```
-    /// let mut wb = weir_core::WriteBuffer::new();
+    /// let mut wb = weir_proto::WriteBuffer::new();
     /// assert!(!wb.wants_shutdown());
     /// wb.close();
     /// assert!(wb.wants_shutdown());
@@ -524,7 +524,7 @@ impl WriteBuffer {
     /// # Examples
     ///
     /// ```
-    /// assert!(!weir_core::WriteBuffer::new().is_shut_down());
+    /// assert!(!weir_proto::WriteBuffer::new().is_shut_down());
     /// ```
     pub fn is_shut_down(&self) -> bool {
         self.shut_down

@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::thread;
 use std::time::Duration;
 
-use weir_core::blocking;
+use weir_proto::blocking;
 
 /// A line server on 127.0.0.1:0 answering `ECHO <line>` per line, for one connection.
 fn line_server() -> (std::net::SocketAddr, thread::JoinHandle<usize>) {
@@ -72,7 +72,7 @@ fn refused_connection_is_a_connection_error() {
     let addr = listener.local_addr().unwrap();
     drop(listener);
     match blocking::open_connection(addr) {
-        Err(weir_core::Error::Connection(e)) => {
+        Err(weir_proto::Error::Connection(e)) => {
             assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused)
         }
         other => panic!("expected a refused connection, got {other:?}"),

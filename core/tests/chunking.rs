@@ -11,7 +11,7 @@
 
 use bytes::Bytes;
 use proptest::prelude::*;
-use weir_core::{Error, ReadBuffer, Separators, Step};
+use weir_proto::{Error, ReadBuffer, Separators, Step};
 
 #[derive(Debug, Clone)]
 enum Read {

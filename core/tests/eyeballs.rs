@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use weir_core::eyeballs::{Action, AttemptId, AttemptState, ConnectError, Planner};
+use weir_proto::eyeballs::{Action, AttemptId, AttemptState, ConnectError, Planner};
 
 /// What the network does with a connect to one address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -22,7 +22,7 @@
 use std::io;
 
 use proptest::prelude::*;
-use weir_core::{Error, ReadBuffer, Separators, Step};
+use weir_proto::{Error, ReadBuffer, Separators, Step};
 
 /// A read, as a caller starts it.
 #[derive(Debug, Clone)]

@@ -1,4 +1,4 @@
-//! Target `eyeballs`: the happy-eyeballs planner (`weir_core::eyeballs`)
+//! Target `eyeballs`: the happy-eyeballs planner (`weir_proto::eyeballs`)
 //! driven by arbitrary address lists and events, in virtual time.
 //!
 //! The input decodes to one to eight addresses (IPv4 and IPv6, duplicates
@@ -26,7 +26,7 @@ use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use weir_core::eyeballs::{Action, AttemptId, AttemptState, Planner};
+use weir_proto::eyeballs::{Action, AttemptId, AttemptState, Planner};
 
 use crate::input::Input;
 

@@ -1,4 +1,4 @@
-//! weir-core bugs the fuzzers found and that are not fixed yet.
+//! weir-proto bugs the fuzzers found and that are not fixed yet.
 //!
 //! Each open bug gets a constant here. While it is `true`, the targets steer
 //! around it (so fuzzing goes on finding *other* bugs and the replay test

@@ -1,7 +1,7 @@
-//! # weir-fuzz: fuzz targets over weir-core, as plain library functions
+//! # weir-fuzz: fuzz targets over weir-proto, as plain library functions
 //!
 //! Each target is a function taking any `&[u8]`: it decodes a sequence of
-//! operations from the bytes ([`input::Input`]), runs them against weir-core,
+//! operations from the bytes ([`input::Input`]), runs them against weir-proto,
 //! and panics when weir breaks a rule. The bodies live here, so that
 //!
 //! - `fuzz/fuzz_targets/<name>.rs` (cargo-fuzz, libFuzzer) is one line, and

@@ -20,7 +20,7 @@
 //! - feeding after EOF is an error (`Error::FeedAfterEof`) that changes
 //!   nothing, where CPython asserts.
 
-use weir_core::{Error, IncompleteReadError, LimitOverrunError, Step};
+use weir_proto::{Error, IncompleteReadError, LimitOverrunError, Step};
 
 /// A read as the model knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,7 +72,7 @@ enum Until {
 ///
 /// ```
 /// use weir_fuzz::model::{Model, ModelRead};
-/// use weir_core::Step;
+/// use weir_proto::Step;
 /// let mut m = Model::new(8);
 /// assert!(matches!(m.start(ModelRead::ReadLine), Ok(Step::NeedData)));
 /// m.feed(b"hi\n").unwrap();

@@ -1,4 +1,4 @@
-//! Target `reader_ops`: weir-core's `ReadBuffer` against the CPython model.
+//! Target `reader_ops`: weir-proto's `ReadBuffer` against the CPython model.
 //!
 //! The input decodes to a limit, up to three separator sets, and a sequence of
 //! operations: inputs (`feed`, `spare_mut` + `commit`, an oversized `commit`,
@@ -17,7 +17,7 @@
 use std::io;
 
 use bytes::Bytes;
-use weir_core::{Error, ReadBuffer, Separators, Step};
+use weir_proto::{Error, ReadBuffer, Separators, Step};
 
 use crate::input::Input;
 use crate::model::{Model, ModelRead, Outcome};
@@ -67,7 +67,7 @@ struct Harness {
 
 /// Runs one fuzz input; panics if weir and the model disagree.
 ///
-/// While a weir-core bug is known and open (see [`crate::known`]), this is
+/// While a weir-proto bug is known and open (see [`crate::known`]), this is
 /// where the target steers around it; none is open now.
 ///
 /// # Examples

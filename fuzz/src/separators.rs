@@ -14,7 +14,7 @@
 //!    after every piece (the limit is larger than the data, so no overrun).
 
 use bytes::Bytes;
-use weir_core::{Error, ReadBuffer, Separators, Step};
+use weir_proto::{Error, ReadBuffer, Separators, Step};
 
 use crate::input::Input;
 use crate::model::naive_find;

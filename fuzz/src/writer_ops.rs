@@ -1,4 +1,4 @@
-//! Target `writer_ops`: weir-core's `WriteBuffer` against its invariants.
+//! Target `writer_ops`: weir-proto's `WriteBuffer` against its invariants.
 //!
 //! The input decodes to a sequence of `write`, `write_bytes`, `write_lines`,
 //! `advance` (any n, including more than is queued), a send (`next_chunks`
@@ -23,7 +23,7 @@
 use std::io::IoSlice;
 
 use bytes::Bytes;
-use weir_core::{Error, WriteBuffer};
+use weir_proto::{Error, WriteBuffer};
 
 use crate::input::Input;
 

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
+use super::backend::{Error, Separators};
 use futures_lite::future::poll_once;
 use futures_lite::StreamExt;
-use weir_core::{Error, Separators};
 
 use super::*;
 

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use weir_core::Error;
+use super::backend::Error;
 
 use super::*;
 

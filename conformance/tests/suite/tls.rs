@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use weir_core::tls::testing::ThrowawayPki;
-use weir_core::tls::{ClientTls, ServerTls};
-use weir_core::Error;
+use super::backend::Error;
+use super::backend::{ClientTls, ServerTls};
+use weir_stream::tls::testing::ThrowawayPki;
 
 use super::{e2e, echo, in_thread, soon};
 use crate::backend::{self, ConnectOptions, ServerOptions, StreamReader, StreamWriter};

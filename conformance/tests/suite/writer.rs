@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use weir_core::Error;
+use super::backend::Error;
 
 use super::*;
 

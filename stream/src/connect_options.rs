@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::net::context;
-use super::{connect, connect_happy, Family, StreamReader, StreamWriter};
+use super::{connect_happy, from_transport, Family, StreamReader, StreamWriter};
 use crate::rt::{Net, Transport};
 use crate::{Error, DEFAULT_LIMIT};
 
@@ -17,8 +17,8 @@ use crate::{Error, DEFAULT_LIMIT};
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use weir_core::{rt::Net, stream::{ConnectOptions, Family}};
-/// async fn demo<N: Net>() -> Result<(), weir_core::Error> {
+/// use weir_stream::{rt::Net, ConnectOptions, Family};
+/// async fn demo<N: Net>() -> Result<(), weir_stream::Error> {
 ///     let (r, w) = ConnectOptions::<N>::new()
 ///         .limit(1 << 20)
 ///         .family(Family::V4)
@@ -82,8 +82,8 @@ impl<N: Net> ConnectOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo<N: weir_core::rt::Net>() {
-    /// let o = weir_core::stream::ConnectOptions::<N>::new();
+    /// # fn demo<N: weir_stream::rt::Net>() {
+    /// let o = weir_stream::ConnectOptions::<N>::new();
     /// # }
     /// ```
     pub fn new() -> Self {
@@ -106,8 +106,8 @@ impl<N: Net> ConnectOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo<N: weir_core::rt::Net>() {
-    /// let o = weir_core::stream::ConnectOptions::<N>::new().limit(1024);
+    /// # fn demo<N: weir_stream::rt::Net>() {
+    /// let o = weir_stream::ConnectOptions::<N>::new().limit(1024);
     /// # }
     /// ```
     pub fn limit(mut self, limit: usize) -> Self {
@@ -120,8 +120,8 @@ impl<N: Net> ConnectOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo<N: weir_core::rt::Net>() {
-    /// let o = weir_core::stream::ConnectOptions::<N>::new().local_addr("127.0.0.1:0".parse().unwrap());
+    /// # fn demo<N: weir_stream::rt::Net>() {
+    /// let o = weir_stream::ConnectOptions::<N>::new().local_addr("127.0.0.1:0".parse().unwrap());
     /// # }
     /// ```
     pub fn local_addr(mut self, addr: SocketAddr) -> Self {
@@ -134,8 +134,8 @@ impl<N: Net> ConnectOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo<N: weir_core::rt::Net>() {
-    /// let o = weir_core::stream::ConnectOptions::<N>::new().family(weir_core::stream::Family::V6);
+    /// # fn demo<N: weir_stream::rt::Net>() {
+    /// let o = weir_stream::ConnectOptions::<N>::new().family(weir_stream::Family::V6);
     /// # }
     /// ```
     pub fn family(mut self, family: Family) -> Self {
@@ -149,8 +149,8 @@ impl<N: Net> ConnectOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo<N: weir_core::rt::Net>() {
-    /// let o = weir_core::stream::ConnectOptions::<N>::new()
+    /// # fn demo<N: weir_stream::rt::Net>() {
+    /// let o = weir_stream::ConnectOptions::<N>::new()
     ///     .happy_eyeballs_delay(std::time::Duration::from_millis(250));
     /// # }
     /// ```
@@ -165,8 +165,8 @@ impl<N: Net> ConnectOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo<N: weir_core::rt::Net>() {
-    /// let o = weir_core::stream::ConnectOptions::<N>::new().interleave(1);
+    /// # fn demo<N: weir_stream::rt::Net>() {
+    /// let o = weir_stream::ConnectOptions::<N>::new().interleave(1);
     /// # }
     /// ```
     pub fn interleave(mut self, n: usize) -> Self {
@@ -180,9 +180,9 @@ impl<N: Net> ConnectOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo<N: weir_core::rt::Net>() {
-    /// let o = weir_core::stream::ConnectOptions::<N>::new()
-    ///     .tls(weir_core::tls::ClientTls::webpki_roots());
+    /// # fn demo<N: weir_stream::rt::Net>() {
+    /// let o = weir_stream::ConnectOptions::<N>::new()
+    ///     .tls(weir_stream::tls::ClientTls::webpki_roots());
     /// # }
     /// ```
     #[cfg(feature = "tls")]
@@ -197,8 +197,8 @@ impl<N: Net> ConnectOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo<N: weir_core::rt::Net>() {
-    /// let o = weir_core::stream::ConnectOptions::<N>::new().server_hostname("example.com");
+    /// # fn demo<N: weir_stream::rt::Net>() {
+    /// let o = weir_stream::ConnectOptions::<N>::new().server_hostname("example.com");
     /// # }
     /// ```
     #[cfg(feature = "tls")]
@@ -242,7 +242,7 @@ impl<N: Net> ConnectOptions<N> {
             return Box::pin(super::connect_tls(net, t, self.limit, tls, name)).await;
         }
         let _ = host;
-        connect(net, t, self.limit)
+        from_transport(net, t, self.limit)
     }
 
     /// Resolves `host` and connects to `port` (asyncio's `open_connection`).
@@ -255,8 +255,8 @@ impl<N: Net> ConnectOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # async fn demo<N: weir_core::rt::Net>() -> Result<(), weir_core::Error> {
-    /// let (r, w) = weir_core::stream::ConnectOptions::<N>::new().connect("127.0.0.1", 8888).await?;
+    /// # async fn demo<N: weir_stream::rt::Net>() -> Result<(), weir_stream::Error> {
+    /// let (r, w) = weir_stream::ConnectOptions::<N>::new().connect("127.0.0.1", 8888).await?;
     /// # Ok(()) }
     /// ```
     pub async fn connect(
@@ -294,9 +294,9 @@ impl<N: Net> ConnectOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # async fn demo<N: weir_core::rt::Net>() -> Result<(), weir_core::Error> {
+    /// # async fn demo<N: weir_stream::rt::Net>() -> Result<(), weir_stream::Error> {
     /// let addrs = ["[::1]:8888".parse().unwrap(), "127.0.0.1:8888".parse().unwrap()];
-    /// let (r, w) = weir_core::stream::ConnectOptions::<N>::new()
+    /// let (r, w) = weir_stream::ConnectOptions::<N>::new()
     ///     .happy_eyeballs_delay(std::time::Duration::from_millis(250))
     ///     .connect_addrs(&addrs)
     ///     .await?;
@@ -339,9 +339,9 @@ impl<N: Net> ConnectOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo<N: weir_core::rt::Net>() -> Result<(), weir_core::Error> {
+    /// # fn demo<N: weir_stream::rt::Net>() -> Result<(), weir_stream::Error> {
     /// let sock = std::net::TcpStream::connect("127.0.0.1:8888").unwrap();
-    /// let (r, w) = weir_core::stream::ConnectOptions::<N>::new().sock(sock)?;
+    /// let (r, w) = weir_stream::ConnectOptions::<N>::new().sock(sock)?;
     /// # Ok(()) }
     /// ```
     pub fn sock(&self, sock: std::net::TcpStream) -> Result<(StreamReader, StreamWriter), Error> {
@@ -352,7 +352,7 @@ impl<N: Net> ConnectOptions<N> {
         let t = net
             .tcp_stream(sock)
             .map_err(|e| context(e, "adopt socket"))?;
-        connect(&net, t, self.limit)
+        from_transport(&net, t, self.limit)
     }
 
     /// Wraps an already-connected Unix socket, for example one end of
@@ -365,9 +365,9 @@ impl<N: Net> ConnectOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo<N: weir_core::rt::Net>() -> Result<(), weir_core::Error> {
+    /// # fn demo<N: weir_stream::rt::Net>() -> Result<(), weir_stream::Error> {
     /// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
-    /// let (r, w) = weir_core::stream::ConnectOptions::<N>::new().unix_sock(a)?;
+    /// let (r, w) = weir_stream::ConnectOptions::<N>::new().unix_sock(a)?;
     /// # Ok(()) }
     /// ```
     #[cfg(unix)]
@@ -382,7 +382,7 @@ impl<N: Net> ConnectOptions<N> {
         let t = net
             .unix_stream(sock)
             .map_err(|e| context(e, "adopt unix socket"))?;
-        connect(&net, t, self.limit)
+        from_transport(&net, t, self.limit)
     }
 
     /// Connects to the Unix socket at `path` (asyncio's `open_unix_connection`).
@@ -395,8 +395,8 @@ impl<N: Net> ConnectOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # async fn demo<N: weir_core::rt::Net>() -> Result<(), weir_core::Error> {
-    /// let (r, w) = weir_core::stream::ConnectOptions::<N>::new().connect_unix("/tmp/s.sock").await?;
+    /// # async fn demo<N: weir_stream::rt::Net>() -> Result<(), weir_stream::Error> {
+    /// let (r, w) = weir_stream::ConnectOptions::<N>::new().connect_unix("/tmp/s.sock").await?;
     /// # Ok(()) }
     /// ```
     #[cfg(unix)]

@@ -1,5 +1,5 @@
 //! TLS on live connections (asyncio's `StreamWriter.start_tls`) and the TLS
-//! variant of [`connect`](super::connect), for every backend.
+//! variant of [`from_transport`](crate::from_transport), for every backend.
 //!
 //! `start_tls` sends what is queued, takes the transport out from under the
 //! reader and the flusher (both wait meanwhile), hands the bytes the reader
@@ -33,9 +33,9 @@ use crate::{Error, Step};
 /// # Examples
 ///
 /// ```no_run
-/// # async fn demo<R: weir_core::rt::Runtime>(rt: &R, t: Box<dyn weir_core::rt::Transport>) -> Result<(), weir_core::Error> {
-/// let tls = weir_core::tls::ClientTls::webpki_roots();
-/// let (reader, writer) = weir_core::stream::connect_tls(rt, t, 64 * 1024, &tls, "example.com").await?;
+/// # async fn demo<R: weir_stream::rt::Runtime>(rt: &R, t: Box<dyn weir_stream::rt::Transport>) -> Result<(), weir_stream::Error> {
+/// let tls = weir_stream::tls::ClientTls::webpki_roots();
+/// let (reader, writer) = weir_stream::connect_tls(rt, t, 64 * 1024, &tls, "example.com").await?;
 /// # Ok(()) }
 /// ```
 pub async fn connect_tls<R: Runtime>(
@@ -47,7 +47,7 @@ pub async fn connect_tls<R: Runtime>(
 ) -> Result<(StreamReader, StreamWriter), Error> {
     crate::ReadBuffer::new(limit)?;
     let t = tls::connect(rt, transport, tls, host).await?;
-    super::connect(rt, Box::new(t), limit)
+    crate::from_transport(rt, Box::new(t), limit)
 }
 
 /// Puts the connection back in a closed state if the upgrade future is
@@ -85,11 +85,11 @@ impl StreamWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # async fn demo(r: weir_core::stream::StreamReader, w: weir_core::stream::StreamWriter) -> Result<(), weir_core::Error> {
+    /// # async fn demo(r: weir_stream::StreamReader, w: weir_stream::StreamWriter) -> Result<(), weir_stream::Error> {
     /// w.write(b"STARTTLS\r\n")?;
     /// let reply = r.read_line().await?;
     /// assert!(reply.starts_with(b"220"));
-    /// w.start_tls(&weir_core::tls::ClientTls::webpki_roots(), "mail.example.com").await?;
+    /// w.start_tls(&weir_stream::tls::ClientTls::webpki_roots(), "mail.example.com").await?;
     /// w.write(b"EHLO me\r\n")?; // encrypted now
     /// # Ok(()) }
     /// ```
@@ -114,7 +114,7 @@ impl StreamWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # async fn demo(r: weir_core::stream::StreamReader, w: weir_core::stream::StreamWriter, tls: weir_core::tls::ServerTls) -> Result<(), weir_core::Error> {
+    /// # async fn demo(r: weir_stream::StreamReader, w: weir_stream::StreamWriter, tls: weir_stream::tls::ServerTls) -> Result<(), weir_stream::Error> {
     /// if &r.read_line().await?[..] == b"STARTTLS\r\n" {
     ///     w.write(b"220 go ahead\r\n")?;
     ///     w.start_tls_server(&tls).await?;

@@ -11,8 +11,8 @@
 //! A runtime that spawns each task on a thread of its own:
 //!
 //! ```
-//! use weir_core::async_io::{AsyncIo, Spawn};
-//! use weir_core::rt::BoxFuture;
+//! use weir_stream::async_io::{AsyncIo, Spawn};
+//! use weir_stream::rt::BoxFuture;
 //!
 //! #[derive(Clone, Debug, Default)]
 //! struct Threads;
@@ -23,10 +23,10 @@
 //! }
 //! type ThreadsNet = AsyncIo<Threads>;
 //! let server = async_io::block_on(
-//!     weir_core::stream::ServerOptions::<ThreadsNet>::new().start(|_r, w| async move { w.close() }, "127.0.0.1", 0),
+//!     weir_stream::ServerOptions::<ThreadsNet>::new().start(|_r, w| async move { w.close() }, "127.0.0.1", 0),
 //! )?;
 //! assert_ne!(server.local_addrs()[0].port(), 0);
-//! # Ok::<(), weir_core::Error>(())
+//! # Ok::<(), weir_stream::Error>(())
 //! ```
 
 use std::fmt;
@@ -53,8 +53,8 @@ use crate::Error;
 /// ```
 /// #[derive(Clone, Debug, Default)]
 /// struct Threads;
-/// impl weir_core::async_io::Spawn for Threads {
-///     fn spawn(&self, fut: weir_core::rt::BoxFuture) {
+/// impl weir_stream::async_io::Spawn for Threads {
+///     fn spawn(&self, fut: weir_stream::rt::BoxFuture) {
 ///         std::thread::spawn(move || async_io::block_on(fut));
 ///     }
 /// }
@@ -71,13 +71,13 @@ pub trait Spawn: Clone + Default + Send + Sync + fmt::Debug + 'static {
 ///
 /// ```
 /// # #[derive(Clone, Debug, Default)] struct Threads;
-/// # impl weir_core::async_io::Spawn for Threads {
-/// #     fn spawn(&self, fut: weir_core::rt::BoxFuture) { std::thread::spawn(move || async_io::block_on(fut)); }
+/// # impl weir_stream::async_io::Spawn for Threads {
+/// #     fn spawn(&self, fut: weir_stream::rt::BoxFuture) { std::thread::spawn(move || async_io::block_on(fut)); }
 /// # }
-/// use weir_core::rt::Net;
-/// let rt = weir_core::async_io::AsyncIo::<Threads>::current()?;
+/// use weir_stream::rt::Net;
+/// let rt = weir_stream::async_io::AsyncIo::<Threads>::current()?;
 /// # let _ = rt;
-/// # Ok::<(), weir_core::Error>(())
+/// # Ok::<(), weir_stream::Error>(())
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct AsyncIo<S>(pub S);

@@ -3,7 +3,7 @@
 //! transports) and [`Net`] (resolve, connect, adopt std sockets).
 //!
 //! Everything else, the async reader, writer, flusher, server, connection
-//! options and happy eyeballs, is written once in [`crate::stream`] over
+//! options and happy eyeballs, is written once in the crate root over
 //! these traits. A backend for tokio, smol or async-std supplies only what
 //! its runtime does differently: sockets, a spawner and a timer.
 //!
@@ -15,48 +15,14 @@ use std::fmt;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+pub use crate::info::ExtraInfo;
+
 /// A boxed, sendable future with no result: what [`Runtime::spawn`] takes.
 pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
-
-/// What a transport knows about its connection: asyncio's
-/// `get_extra_info('peername' | 'sockname' | 'socket')`, typed.
-///
-/// Every field is optional: a Unix socket has paths and no socket addresses,
-/// a hand-fed reader has nothing. More fields (TLS) may be added later, so
-/// build one with [`ExtraInfo::default`] and set fields.
-///
-/// # Examples
-///
-/// ```
-/// use weir_core::rt::ExtraInfo;
-/// let mut info = ExtraInfo::default();
-/// info.peer_addr = Some("127.0.0.1:8888".parse().unwrap());
-/// assert_eq!(info.peer_addr.unwrap().port(), 8888);
-/// assert!(info.local_addr.is_none());
-/// ```
-#[non_exhaustive]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ExtraInfo {
-    /// The remote socket address (asyncio's `peername` for TCP).
-    pub peer_addr: Option<SocketAddr>,
-    /// The local socket address (asyncio's `sockname` for TCP).
-    pub local_addr: Option<SocketAddr>,
-    /// The remote path of a Unix socket, when it has one (`peername`).
-    pub peer_path: Option<PathBuf>,
-    /// The local path of a Unix socket, when it has one (`sockname`).
-    pub local_path: Option<PathBuf>,
-    /// The raw file descriptor of the socket (asyncio's `socket`), on Unix.
-    pub raw_fd: Option<i32>,
-    /// TLS details (feature `tls`): certificates, cipher suite, protocol
-    /// version, ALPN and SNI; `None` on a plain connection.
-    #[cfg(feature = "tls")]
-    pub tls: Option<crate::tls::TlsInfo>,
-}
 
 /// One connected byte stream: a TCP or Unix socket, later a TLS stream.
 ///
@@ -73,7 +39,7 @@ pub struct ExtraInfo {
 /// ```
 /// use std::io::{self, IoSlice};
 /// use std::task::{Context, Poll};
-/// use weir_core::rt::{ExtraInfo, Transport};
+/// use weir_stream::rt::{ExtraInfo, Transport};
 ///
 /// struct Script(Vec<u8>, Vec<u8>);
 /// impl Transport for Script {
@@ -157,7 +123,7 @@ impl fmt::Debug for dyn Transport {
 /// ```
 /// use std::io;
 /// use std::task::{Context, Poll};
-/// use weir_core::rt::{ExtraInfo, Listener, Transport};
+/// use weir_stream::rt::{ExtraInfo, Listener, Transport};
 ///
 /// /// A listener that never has a connection.
 /// struct Idle;
@@ -196,7 +162,7 @@ impl fmt::Debug for dyn Listener {
 ///
 /// ```no_run
 /// use std::time::{Duration, Instant};
-/// use weir_core::rt::{BoxFuture, Runtime};
+/// use weir_stream::rt::{BoxFuture, Runtime};
 ///
 /// #[derive(Clone, Debug)]
 /// struct Threads;
@@ -228,14 +194,14 @@ pub type IoFuture<T> = Pin<Box<dyn Future<Output = io::Result<T>> + Send + 'stat
 
 /// A runtime's sockets: what a backend implements besides [`Runtime`] so
 /// that `open_connection`, `start_server` and their options (in
-/// [`crate::stream`]) are written once for every runtime.
+/// the crate root) are written once for every runtime.
 ///
 /// # Examples
 ///
 /// ```no_run
-/// use weir_core::rt::Net;
-/// use weir_core::stream::ConnectOptions;
-/// async fn hello<N: Net>() -> Result<(), weir_core::Error> {
+/// use weir_stream::rt::Net;
+/// use weir_stream::ConnectOptions;
+/// async fn hello<N: Net>() -> Result<(), weir_stream::Error> {
 ///     let (reader, writer) = ConnectOptions::<N>::new().connect("127.0.0.1", 8888).await?;
 ///     writer.write(b"hello\n")?;
 ///     Ok(())

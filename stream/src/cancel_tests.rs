@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::{connect, ReadFuture, StreamReader};
+use super::{from_transport as connect, ReadFuture, StreamReader};
 use crate::rt::{BoxFuture, ExtraInfo, Runtime, Transport};
 use crate::{Error, Separators};
 

@@ -19,7 +19,7 @@ use super::StreamReader;
 ///
 /// ```
 /// use std::task::{Context, Poll, Waker};
-/// use weir_core::stream::{ReadAhead, StreamReader};
+/// use weir_stream::{ReadAhead, StreamReader};
 /// let r = StreamReader::new(1024)?;
 /// r.feed_data(b"hello");
 /// let mut ahead = ReadAhead::new(r);
@@ -29,7 +29,7 @@ use super::StreamReader;
 /// ahead.consume(2);
 /// let (_reader, rest) = ahead.into_parts();
 /// assert_eq!(&rest[..], b"llo");
-/// # Ok::<(), weir_core::Error>(())
+/// # Ok::<(), weir_stream::Error>(())
 /// ```
 #[derive(Debug)]
 pub struct ReadAhead {
@@ -43,8 +43,8 @@ impl ReadAhead {
     /// # Examples
     ///
     /// ```
-    /// let a = weir_core::stream::ReadAhead::new(weir_core::stream::StreamReader::new(8)?);
-    /// # Ok::<(), weir_core::Error>(())
+    /// let a = weir_stream::ReadAhead::new(weir_stream::StreamReader::new(8)?);
+    /// # Ok::<(), weir_stream::Error>(())
     /// ```
     pub fn new(reader: StreamReader) -> ReadAhead {
         ReadAhead {
@@ -58,10 +58,10 @@ impl ReadAhead {
     /// # Examples
     ///
     /// ```
-    /// let a = weir_core::stream::ReadAhead::new(weir_core::stream::StreamReader::new(8)?);
+    /// let a = weir_stream::ReadAhead::new(weir_stream::StreamReader::new(8)?);
     /// let (reader, ahead) = a.into_parts();
     /// assert!(ahead.is_empty());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_stream::Error>(())
     /// ```
     pub fn into_parts(self) -> (StreamReader, Bytes) {
         (self.inner, self.chunk)
@@ -105,14 +105,14 @@ impl ReadAhead {
     ///
     /// ```
     /// use std::task::{Context, Poll, Waker};
-    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// let r = weir_stream::StreamReader::new(1024)?;
     /// r.feed_data(b"abc");
-    /// let mut a = weir_core::stream::ReadAhead::new(r);
+    /// let mut a = weir_stream::ReadAhead::new(r);
     /// let mut buf = [0u8; 2];
     /// let mut cx = Context::from_waker(Waker::noop());
     /// assert!(matches!(a.poll_copy(&mut cx, &mut buf), Poll::Ready(Ok(2))));
     /// assert_eq!(&buf, b"ab");
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_stream::Error>(())
     /// ```
     pub fn poll_copy(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let chunk = ready!(self.poll_chunk(cx, buf.len()))?;

@@ -32,7 +32,7 @@ use crate::Error;
 /// # Examples
 ///
 /// ```no_run
-/// # async fn demo(writer: weir_core::stream::StreamWriter) -> Result<(), weir_core::Error> {
+/// # async fn demo(writer: weir_stream::StreamWriter) -> Result<(), weir_stream::Error> {
 /// writer.write(b"HELLO\r\n")?;
 /// writer.drain().await?;
 /// writer.close();
@@ -113,7 +113,7 @@ impl StreamWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(w: &weir_core::stream::StreamWriter) -> Result<(), weir_core::Error> {
+    /// # fn demo(w: &weir_stream::StreamWriter) -> Result<(), weir_stream::Error> {
     /// w.write(b"PING\r\n")?;
     /// # Ok(()) }
     /// ```
@@ -131,7 +131,7 @@ impl StreamWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(w: &weir_core::stream::StreamWriter) -> Result<(), weir_core::Error> {
+    /// # fn demo(w: &weir_stream::StreamWriter) -> Result<(), weir_stream::Error> {
     /// w.write_bytes(bytes::Bytes::from(vec![0u8; 1 << 20]))?;
     /// # Ok(()) }
     /// ```
@@ -149,7 +149,7 @@ impl StreamWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(w: &weir_core::stream::StreamWriter) -> Result<(), weir_core::Error> {
+    /// # fn demo(w: &weir_stream::StreamWriter) -> Result<(), weir_stream::Error> {
     /// w.write_lines([&b"a\n"[..], b"b\n"])?;
     /// # Ok(()) }
     /// ```
@@ -173,7 +173,7 @@ impl StreamWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # async fn demo(w: weir_core::stream::StreamWriter) -> Result<(), weir_core::Error> {
+    /// # async fn demo(w: weir_stream::StreamWriter) -> Result<(), weir_stream::Error> {
     /// for _ in 0..1000 {
     ///     w.write(&[0u8; 1024])?;
     ///     w.drain().await?; // bounded memory
@@ -195,7 +195,7 @@ impl StreamWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # async fn demo(r: weir_core::stream::StreamReader, w: weir_core::stream::StreamWriter) -> Result<(), weir_core::Error> {
+    /// # async fn demo(r: weir_stream::StreamReader, w: weir_stream::StreamWriter) -> Result<(), weir_stream::Error> {
     /// w.write(b"request")?;
     /// w.write_eof()?;
     /// let answer = r.read_to_end().await?;
@@ -215,7 +215,7 @@ impl StreamWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(w: &weir_core::stream::StreamWriter) {
+    /// # fn demo(w: &weir_stream::StreamWriter) {
     /// assert!(w.can_write_eof()); // TCP and Unix sockets can
     /// # }
     /// ```
@@ -229,7 +229,7 @@ impl StreamWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(w: &weir_core::stream::StreamWriter) {
+    /// # fn demo(w: &weir_stream::StreamWriter) {
     /// w.close();
     /// assert!(w.is_closing());
     /// # }
@@ -244,7 +244,7 @@ impl StreamWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(w: &weir_core::stream::StreamWriter) {
+    /// # fn demo(w: &weir_stream::StreamWriter) {
     /// w.abort();
     /// assert!(w.is_closing());
     /// # }
@@ -258,7 +258,7 @@ impl StreamWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(w: &weir_core::stream::StreamWriter) {
+    /// # fn demo(w: &weir_stream::StreamWriter) {
     /// assert!(!w.is_closing());
     /// # }
     /// ```
@@ -277,7 +277,7 @@ impl StreamWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # async fn demo(w: weir_core::stream::StreamWriter) -> Result<(), weir_core::Error> {
+    /// # async fn demo(w: weir_stream::StreamWriter) -> Result<(), weir_stream::Error> {
     /// w.close();
     /// w.wait_closed().await?; // every queued byte was sent
     /// # Ok(()) }
@@ -299,7 +299,7 @@ impl StreamWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # async fn demo(w: weir_core::stream::StreamWriter) -> Result<(), weir_core::Error> {
+    /// # async fn demo(w: weir_stream::StreamWriter) -> Result<(), weir_stream::Error> {
     /// w.close();
     /// if w.wait_closed_timeout(std::time::Duration::from_secs(5)).await.is_err() {
     ///     w.abort();
@@ -327,7 +327,7 @@ impl StreamWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(w: &weir_core::stream::StreamWriter) -> Result<(), weir_core::Error> {
+    /// # fn demo(w: &weir_stream::StreamWriter) -> Result<(), weir_stream::Error> {
     /// w.set_write_buffer_limits(Some(1 << 20), None)?;
     /// assert_eq!(w.write_buffer_limits(), (1 << 18, 1 << 20));
     /// assert!(w.set_write_buffer_limits(Some(1), Some(2)).is_err());
@@ -351,7 +351,7 @@ impl StreamWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(w: &weir_core::stream::StreamWriter) {
+    /// # fn demo(w: &weir_stream::StreamWriter) {
     /// assert_eq!(w.write_buffer_limits(), (16 * 1024, 64 * 1024));
     /// # }
     /// ```
@@ -365,7 +365,7 @@ impl StreamWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(w: &weir_core::stream::StreamWriter) {
+    /// # fn demo(w: &weir_stream::StreamWriter) {
     /// let queued = w.write_buffer_size();
     /// # }
     /// ```
@@ -383,7 +383,7 @@ impl StreamWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(w: &weir_core::stream::StreamWriter, cx: &mut std::task::Context<'_>) {
+    /// # fn demo(w: &weir_stream::StreamWriter, cx: &mut std::task::Context<'_>) {
     /// let _ = w.poll_flush(cx);
     /// # }
     /// ```
@@ -409,7 +409,7 @@ impl StreamWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(w: &weir_core::stream::StreamWriter, cx: &mut std::task::Context<'_>) {
+    /// # fn demo(w: &weir_stream::StreamWriter, cx: &mut std::task::Context<'_>) {
     /// let _ = w.poll_write_all(cx, b"hello\n");
     /// # }
     /// ```
@@ -433,7 +433,7 @@ impl StreamWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(w: &weir_core::stream::StreamWriter, cx: &mut std::task::Context<'_>) {
+    /// # fn demo(w: &weir_stream::StreamWriter, cx: &mut std::task::Context<'_>) {
     /// let _ = w.poll_shutdown(cx);
     /// # }
     /// ```
@@ -457,7 +457,7 @@ impl StreamWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(w: &weir_core::stream::StreamWriter) {
+    /// # fn demo(w: &weir_stream::StreamWriter) {
     /// println!("peer: {:?}", w.extra_info().peer_addr);
     /// # }
     /// ```
@@ -472,7 +472,7 @@ impl StreamWriter {
 /// # Examples
 ///
 /// ```no_run
-/// # async fn demo(w: weir_core::stream::StreamWriter) -> Result<(), weir_core::Error> {
+/// # async fn demo(w: weir_stream::StreamWriter) -> Result<(), weir_stream::Error> {
 /// let d = w.drain();
 /// d.await?;
 /// # Ok(()) }
@@ -507,7 +507,7 @@ impl Future for Drain<'_> {
 /// # Examples
 ///
 /// ```no_run
-/// # async fn demo(w: weir_core::stream::StreamWriter) -> Result<(), weir_core::Error> {
+/// # async fn demo(w: weir_stream::StreamWriter) -> Result<(), weir_stream::Error> {
 /// w.close();
 /// let done = w.wait_closed();
 /// done.await?;

@@ -6,8 +6,8 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use weir_core::stream::StreamReader;
-use weir_core::Error;
+use weir_stream::Error;
+use weir_stream::StreamReader;
 
 /// Polls `fut` once with a no-op waker.
 fn poll_once<F: Future>(fut: std::pin::Pin<&mut F>) -> Poll<F::Output> {

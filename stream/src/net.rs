@@ -21,7 +21,7 @@ pub const DEFAULT_BACKLOG: i32 = 100;
 /// # Examples
 ///
 /// ```
-/// let mut o = weir_core::stream::ListenOptions::default();
+/// let mut o = weir_stream::ListenOptions::default();
 /// o.backlog = 10;
 /// assert!(o.reuse_address);
 /// ```
@@ -66,10 +66,10 @@ pub(crate) fn context(e: io::Error, what: impl std::fmt::Display) -> Error {
 /// # Examples
 ///
 /// ```
-/// use weir_core::stream::{bind_tcp, ListenOptions};
+/// use weir_stream::{bind_tcp, ListenOptions};
 /// let ls = bind_tcp(&["127.0.0.1:0".parse().unwrap()], &ListenOptions::default())?;
 /// assert_ne!(ls[0].local_addr().unwrap().port(), 0);
-/// # Ok::<(), weir_core::Error>(())
+/// # Ok::<(), weir_stream::Error>(())
 /// ```
 pub fn bind_tcp(
     addrs: &[SocketAddr],
@@ -129,9 +129,9 @@ pub fn bind_tcp(
 /// ```
 /// let dir = std::env::temp_dir().join(format!("weir-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();
-/// let l = weir_core::stream::bind_unix(&dir.join("s.sock"), 16)?;
+/// let l = weir_stream::bind_unix(&dir.join("s.sock"), 16)?;
 /// # drop(l); std::fs::remove_dir_all(&dir).unwrap();
-/// # Ok::<(), weir_core::Error>(())
+/// # Ok::<(), weir_stream::Error>(())
 /// ```
 #[cfg(unix)]
 pub fn bind_unix(path: &Path, backlog: i32) -> Result<std::os::unix::net::UnixListener, Error> {

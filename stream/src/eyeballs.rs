@@ -7,16 +7,16 @@ use std::pin::Pin;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use crate::eyeballs::{Action, AttemptId, ConnectError, Planner};
 use crate::rt::{BoxFuture, Runtime};
 use crate::Error;
+use weir_proto::eyeballs::{Action, AttemptId, ConnectError, Planner};
 
 /// Which address family to connect or listen with (asyncio's `family`).
 ///
 /// # Examples
 ///
 /// ```
-/// use weir_core::stream::Family;
+/// use weir_stream::Family;
 /// let v6: std::net::SocketAddr = "[::1]:80".parse().unwrap();
 /// assert!(Family::Any.matches(&v6) && Family::V6.matches(&v6) && !Family::V4.matches(&v6));
 /// ```
@@ -37,7 +37,7 @@ impl Family {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::stream::Family;
+    /// use weir_stream::Family;
     /// assert!(Family::V4.matches(&"127.0.0.1:1".parse().unwrap()));
     /// ```
     pub fn matches(&self, addr: &SocketAddr) -> bool {
@@ -51,7 +51,7 @@ impl Family {
 
 /// Connects to one of `addrs`, racing them as RFC 8305 says: asyncio's
 /// `happy_eyeballs_delay` and `interleave`, driven from
-/// [`Planner`](crate::eyeballs::Planner). Without a delay the addresses are
+/// [`Planner`](weir_proto::eyeballs::Planner). Without a delay the addresses are
 /// tried one after another. The first attempt to connect wins; every other
 /// attempt is dropped (cancelled, its socket closed).
 ///
@@ -66,10 +66,10 @@ impl Family {
 /// # Examples
 ///
 /// ```no_run
-/// # async fn demo<R: weir_core::rt::Runtime>(rt: R) -> Result<(), weir_core::Error> {
+/// # async fn demo<R: weir_stream::rt::Runtime>(rt: R) -> Result<(), weir_stream::Error> {
 /// use std::time::Duration;
 /// let addrs = vec!["[::1]:80".parse().unwrap(), "127.0.0.1:80".parse().unwrap()];
-/// let winner = weir_core::stream::connect_happy(&rt, addrs, Some(Duration::from_millis(250)), None,
+/// let winner = weir_stream::connect_happy(&rt, addrs, Some(Duration::from_millis(250)), None,
 ///     |addr| async move { std::net::TcpStream::connect(addr) }).await?;
 /// # Ok(()) }
 /// ```

@@ -9,7 +9,7 @@
 //!   `futures_io::AsyncWrite`, for `futures::io::copy`, codecs and
 //!   `futures-lite`'s extension traits.
 //!
-//! With feature `async-io`, `weir_core::async_io` adds the sockets smol and
+//! With feature `async-io`, `weir_stream::async_io` adds the sockets smol and
 //! async-std share.
 //!
 //! # Examples
@@ -18,10 +18,10 @@
 //! use futures_lite::io::AsyncBufReadExt;
 //! use futures_lite::StreamExt;
 //! # futures_lite::future::block_on(async {
-//! let r = weir_core::stream::StreamReader::new(1024)?;
+//! let r = weir_stream::StreamReader::new(1024)?;
 //! r.feed_data(b"one\ntwo\n");
 //! r.feed_eof();
-//! let lines: Vec<String> = weir_core::futures_io::FuturesReader::new(r)
+//! let lines: Vec<String> = weir_stream::futures_io::FuturesReader::new(r)
 //!     .lines()
 //!     .try_collect()
 //!     .await?;
@@ -39,7 +39,7 @@ use bytes::Bytes;
 use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
 
 use crate::rt::{ExtraInfo, Transport};
-use crate::stream::{ReadAhead, StreamReader, StreamWriter};
+use crate::{ReadAhead, StreamReader, StreamWriter};
 
 /// How much `poll_fill_buf` asks for at once.
 const FILL: usize = 64 * 1024;
@@ -54,8 +54,8 @@ const FILL: usize = 64 * 1024;
 /// # Examples
 ///
 /// ```
-/// use weir_core::futures_io::FuturesTransport;
-/// use weir_core::rt::{ExtraInfo, Transport};
+/// use weir_stream::futures_io::FuturesTransport;
+/// use weir_stream::rt::{ExtraInfo, Transport};
 /// let io = futures_lite::io::Cursor::new(Vec::<u8>::new());
 /// let t: Box<dyn Transport> = Box::new(FuturesTransport::new(io, ExtraInfo::default()));
 /// assert!(t.can_write_eof());
@@ -85,7 +85,7 @@ where
     ///
     /// ```
     /// let io = futures_lite::io::Cursor::new(Vec::<u8>::new());
-    /// let t = weir_core::futures_io::FuturesTransport::new(io, Default::default());
+    /// let t = weir_stream::futures_io::FuturesTransport::new(io, Default::default());
     /// # let _ = t;
     /// ```
     pub fn new(io: T, info: ExtraInfo) -> FuturesTransport<T> {
@@ -104,7 +104,7 @@ where
     /// ```
     /// use std::net::{Shutdown, TcpStream};
     /// use async_io::Async;
-    /// use weir_core::futures_io::FuturesTransport;
+    /// use weir_stream::futures_io::FuturesTransport;
     /// fn wrap(s: Async<TcpStream>) -> FuturesTransport<Async<TcpStream>> {
     ///     FuturesTransport::new(s, Default::default())
     ///         .with_shutdown(|s| s.get_ref().shutdown(Shutdown::Write))
@@ -122,7 +122,7 @@ where
     ///
     /// ```
     /// let io = futures_lite::io::Cursor::new(Vec::<u8>::new());
-    /// let t = weir_core::futures_io::FuturesTransport::new(io, Default::default())
+    /// let t = weir_stream::futures_io::FuturesTransport::new(io, Default::default())
     ///     .with_abort(|_| {});
     /// # let _ = t;
     /// ```
@@ -188,11 +188,11 @@ where
 /// ```
 /// use futures_lite::io::AsyncReadExt;
 /// # futures_lite::future::block_on(async {
-/// let r = weir_core::stream::StreamReader::new(1024)?;
+/// let r = weir_stream::StreamReader::new(1024)?;
 /// r.feed_data(b"abc");
 /// r.feed_eof();
 /// let mut s = String::new();
-/// weir_core::futures_io::FuturesReader::new(r).read_to_string(&mut s).await?;
+/// weir_stream::futures_io::FuturesReader::new(r).read_to_string(&mut s).await?;
 /// assert_eq!(s, "abc");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # }).unwrap();
@@ -206,8 +206,8 @@ impl FuturesReader {
     /// # Examples
     ///
     /// ```
-    /// let r = weir_core::futures_io::FuturesReader::new(weir_core::stream::StreamReader::new(8)?);
-    /// # Ok::<(), weir_core::Error>(())
+    /// let r = weir_stream::futures_io::FuturesReader::new(weir_stream::StreamReader::new(8)?);
+    /// # Ok::<(), weir_stream::Error>(())
     /// ```
     pub fn new(reader: StreamReader) -> FuturesReader {
         FuturesReader(ReadAhead::new(reader))
@@ -218,10 +218,10 @@ impl FuturesReader {
     /// # Examples
     ///
     /// ```
-    /// let r = weir_core::futures_io::FuturesReader::new(weir_core::stream::StreamReader::new(8)?);
+    /// let r = weir_stream::futures_io::FuturesReader::new(weir_stream::StreamReader::new(8)?);
     /// let (reader, ahead) = r.into_parts();
     /// assert!(ahead.is_empty());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_stream::Error>(())
     /// ```
     pub fn into_parts(self) -> (StreamReader, Bytes) {
         self.0.into_parts()
@@ -257,8 +257,8 @@ impl AsyncBufRead for FuturesReader {
 ///
 /// ```no_run
 /// use futures_lite::io::AsyncWriteExt;
-/// # async fn demo(w: weir_core::stream::StreamWriter) -> std::io::Result<()> {
-/// let mut w = weir_core::futures_io::FuturesWriter::new(w);
+/// # async fn demo(w: weir_stream::StreamWriter) -> std::io::Result<()> {
+/// let mut w = weir_stream::futures_io::FuturesWriter::new(w);
 /// w.write_all(b"hello\n").await?;
 /// w.flush().await?;
 /// w.close().await?;
@@ -275,8 +275,8 @@ impl FuturesWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(w: weir_core::stream::StreamWriter) {
-    /// let w = weir_core::futures_io::FuturesWriter::new(w);
+    /// # fn demo(w: weir_stream::StreamWriter) {
+    /// let w = weir_stream::futures_io::FuturesWriter::new(w);
     /// # }
     /// ```
     pub fn new(writer: StreamWriter) -> FuturesWriter {
@@ -288,7 +288,7 @@ impl FuturesWriter {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(w: weir_core::futures_io::FuturesWriter) {
+    /// # fn demo(w: weir_stream::futures_io::FuturesWriter) {
     /// let writer = w.into_inner();
     /// # }
     /// ```

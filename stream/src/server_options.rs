@@ -19,8 +19,8 @@ use crate::{Error, DEFAULT_LIMIT};
 /// # Examples
 ///
 /// ```no_run
-/// use weir_core::{rt::Net, stream::ServerOptions};
-/// async fn demo<N: Net>() -> Result<(), weir_core::Error> {
+/// use weir_stream::{rt::Net, ServerOptions};
+/// async fn demo<N: Net>() -> Result<(), weir_stream::Error> {
 ///     let server = ServerOptions::<N>::new()
 ///         .limit(1 << 20)
 ///         .backlog(1024)
@@ -86,8 +86,8 @@ impl<N: Net> ServerOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo<N: weir_core::rt::Net>() {
-    /// let o = weir_core::stream::ServerOptions::<N>::new();
+    /// # fn demo<N: weir_stream::rt::Net>() {
+    /// let o = weir_stream::ServerOptions::<N>::new();
     /// # }
     /// ```
     pub fn new() -> Self {
@@ -106,8 +106,8 @@ impl<N: Net> ServerOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo<N: weir_core::rt::Net>() {
-    /// let o = weir_core::stream::ServerOptions::<N>::new().limit(4096);
+    /// # fn demo<N: weir_stream::rt::Net>() {
+    /// let o = weir_stream::ServerOptions::<N>::new().limit(4096);
     /// # }
     /// ```
     pub fn limit(mut self, limit: usize) -> Self {
@@ -120,8 +120,8 @@ impl<N: Net> ServerOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo<N: weir_core::rt::Net>() {
-    /// let o = weir_core::stream::ServerOptions::<N>::new().backlog(1024);
+    /// # fn demo<N: weir_stream::rt::Net>() {
+    /// let o = weir_stream::ServerOptions::<N>::new().backlog(1024);
     /// # }
     /// ```
     pub fn backlog(mut self, backlog: i32) -> Self {
@@ -134,8 +134,8 @@ impl<N: Net> ServerOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo<N: weir_core::rt::Net>() {
-    /// let o = weir_core::stream::ServerOptions::<N>::new().reuse_address(false);
+    /// # fn demo<N: weir_stream::rt::Net>() {
+    /// let o = weir_stream::ServerOptions::<N>::new().reuse_address(false);
     /// # }
     /// ```
     pub fn reuse_address(mut self, on: bool) -> Self {
@@ -148,8 +148,8 @@ impl<N: Net> ServerOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo<N: weir_core::rt::Net>() {
-    /// let o = weir_core::stream::ServerOptions::<N>::new().reuse_port(true);
+    /// # fn demo<N: weir_stream::rt::Net>() {
+    /// let o = weir_stream::ServerOptions::<N>::new().reuse_port(true);
     /// # }
     /// ```
     pub fn reuse_port(mut self, on: bool) -> Self {
@@ -162,8 +162,8 @@ impl<N: Net> ServerOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo<N: weir_core::rt::Net>() {
-    /// let o = weir_core::stream::ServerOptions::<N>::new().family(weir_core::stream::Family::V4);
+    /// # fn demo<N: weir_stream::rt::Net>() {
+    /// let o = weir_stream::ServerOptions::<N>::new().family(weir_stream::Family::V4);
     /// # }
     /// ```
     pub fn family(mut self, family: Family) -> Self {
@@ -177,8 +177,8 @@ impl<N: Net> ServerOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo<N: weir_core::rt::Net>() {
-    /// let o = weir_core::stream::ServerOptions::<N>::new().start_serving(false);
+    /// # fn demo<N: weir_stream::rt::Net>() {
+    /// let o = weir_stream::ServerOptions::<N>::new().start_serving(false);
     /// # }
     /// ```
     pub fn start_serving(mut self, on: bool) -> Self {
@@ -193,9 +193,9 @@ impl<N: Net> ServerOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo<N: weir_core::rt::Net>() -> Result<(), weir_core::Error> {
-    /// let tls = weir_core::tls::ServerTls::from_pem_files("cert.pem", "key.pem")?;
-    /// let o = weir_core::stream::ServerOptions::<N>::new().tls(tls);
+    /// # fn demo<N: weir_stream::rt::Net>() -> Result<(), weir_stream::Error> {
+    /// let tls = weir_stream::tls::ServerTls::from_pem_files("cert.pem", "key.pem")?;
+    /// let o = weir_stream::ServerOptions::<N>::new().tls(tls);
     /// # Ok(()) }
     /// ```
     #[cfg(feature = "tls")]
@@ -248,8 +248,8 @@ impl<N: Net> ServerOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # async fn demo<N: weir_core::rt::Net>() -> Result<(), weir_core::Error> {
-    /// let s = weir_core::stream::ServerOptions::<N>::new()
+    /// # async fn demo<N: weir_stream::rt::Net>() -> Result<(), weir_stream::Error> {
+    /// let s = weir_stream::ServerOptions::<N>::new()
     ///     .start(|_r, _w| async {}, "localhost", 0)
     ///     .await?;
     /// # Ok(()) }
@@ -294,9 +294,9 @@ impl<N: Net> ServerOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo<N: weir_core::rt::Net>() -> Result<(), weir_core::Error> {
+    /// # fn demo<N: weir_stream::rt::Net>() -> Result<(), weir_stream::Error> {
     /// let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    /// let s = weir_core::stream::ServerOptions::<N>::new().start_with_listener(|_r, _w| async {}, l)?;
+    /// let s = weir_stream::ServerOptions::<N>::new().start_with_listener(|_r, _w| async {}, l)?;
     /// # Ok(()) }
     /// ```
     pub fn start_with_listener<H, F>(
@@ -330,8 +330,8 @@ impl<N: Net> ServerOptions<N> {
     /// # Examples
     ///
     /// ```no_run
-    /// # async fn demo<N: weir_core::rt::Net>() -> Result<(), weir_core::Error> {
-    /// let s = weir_core::stream::ServerOptions::<N>::new()
+    /// # async fn demo<N: weir_stream::rt::Net>() -> Result<(), weir_stream::Error> {
+    /// let s = weir_stream::ServerOptions::<N>::new()
     ///     .start_unix(|_r, _w| async {}, "/tmp/s.sock")
     ///     .await?;
     /// # Ok(()) }

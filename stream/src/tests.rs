@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures_lite::future::poll_once;
 
-use super::{connect, StreamReader, StreamWriter};
+use super::{from_transport as connect, StreamReader, StreamWriter};
 use crate::rt::{BoxFuture, ExtraInfo, Runtime, Transport};
 use crate::Error;
 

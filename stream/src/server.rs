@@ -31,7 +31,7 @@ pub type Handler = Arc<dyn Fn(StreamReader, StreamWriter) -> BoxFuture + Send + 
 /// # Examples
 ///
 /// ```
-/// let mut cfg = weir_core::stream::ServerConfig::default();
+/// let mut cfg = weir_stream::ServerConfig::default();
 /// cfg.limit = 1024;
 /// assert!(cfg.start_serving);
 /// ```
@@ -97,7 +97,7 @@ struct Inner {
 /// # Examples
 ///
 /// ```no_run
-/// # async fn demo(server: weir_core::stream::Server) {
+/// # async fn demo(server: weir_stream::Server) {
 /// server.close();
 /// server.close_clients();
 /// server.wait_closed().await;
@@ -131,7 +131,7 @@ impl Server {
     /// # Examples
     ///
     /// ```
-    /// let h = weir_core::stream::Server::handler(|_reader, writer| async move {
+    /// let h = weir_stream::Server::handler(|_reader, writer| async move {
     ///     let _ = writer.write(b"hello\n");
     /// });
     /// # let _ = h;
@@ -154,8 +154,8 @@ impl Server {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo<R: weir_core::rt::Runtime>(rt: &R, l: Box<dyn weir_core::rt::Listener>) -> Result<(), weir_core::Error> {
-    /// use weir_core::stream::{Server, ServerConfig};
+    /// # fn demo<R: weir_stream::rt::Runtime>(rt: &R, l: Box<dyn weir_stream::rt::Listener>) -> Result<(), weir_stream::Error> {
+    /// use weir_stream::{Server, ServerConfig};
     /// let h = Server::handler(|_r, w| async move { w.close(); });
     /// let server = Server::new(rt, vec![l], h, ServerConfig::default())?;
     /// # Ok(()) }
@@ -202,7 +202,7 @@ impl Server {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(s: &weir_core::stream::Server) {
+    /// # fn demo(s: &weir_stream::Server) {
     /// let port = s.local_info()[0].local_addr.unwrap().port();
     /// # }
     /// ```
@@ -215,7 +215,7 @@ impl Server {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(s: &weir_core::stream::Server) {
+    /// # fn demo(s: &weir_stream::Server) {
     /// println!("Serving on {}", s.local_addrs()[0]);
     /// # }
     /// ```
@@ -233,7 +233,7 @@ impl Server {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(s: &weir_core::stream::Server) {
+    /// # fn demo(s: &weir_stream::Server) {
     /// s.start_serving();
     /// assert!(s.is_serving());
     /// # }
@@ -263,7 +263,7 @@ impl Server {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(s: &weir_core::stream::Server) {
+    /// # fn demo(s: &weir_stream::Server) {
     /// s.close();
     /// assert!(!s.is_serving());
     /// # }
@@ -284,7 +284,7 @@ impl Server {
     /// # Examples
     ///
     /// ```no_run
-    /// # async fn demo(s: weir_core::stream::Server) -> Result<(), weir_core::Error> {
+    /// # async fn demo(s: weir_stream::Server) -> Result<(), weir_stream::Error> {
     /// s.serve_forever().await?;
     /// # Ok(()) }
     /// ```
@@ -320,7 +320,7 @@ impl Server {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(s: &weir_core::stream::Server) {
+    /// # fn demo(s: &weir_stream::Server) {
     /// s.close();
     /// # }
     /// ```
@@ -347,7 +347,7 @@ impl Server {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(s: &weir_core::stream::Server) {
+    /// # fn demo(s: &weir_stream::Server) {
     /// s.close();
     /// s.close_clients();
     /// # }
@@ -364,7 +364,7 @@ impl Server {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(s: &weir_core::stream::Server) {
+    /// # fn demo(s: &weir_stream::Server) {
     /// s.abort_clients();
     /// # }
     /// ```
@@ -379,7 +379,7 @@ impl Server {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo(s: &weir_core::stream::Server) {
+    /// # fn demo(s: &weir_stream::Server) {
     /// println!("{} clients", s.connection_count());
     /// # }
     /// ```
@@ -394,7 +394,7 @@ impl Server {
     /// # Examples
     ///
     /// ```no_run
-    /// # async fn demo(s: weir_core::stream::Server) {
+    /// # async fn demo(s: weir_stream::Server) {
     /// s.close();
     /// s.wait_closed().await;
     /// # }
@@ -413,7 +413,7 @@ impl Server {
     /// # Examples
     ///
     /// ```no_run
-    /// # async fn demo(s: weir_core::stream::Server) {
+    /// # async fn demo(s: weir_stream::Server) {
     /// s.close();
     /// if s.wait_closed_timeout(std::time::Duration::from_secs(5)).await.is_err() {
     ///     s.abort_clients();

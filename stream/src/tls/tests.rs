@@ -3,8 +3,19 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
+use std::future::poll_fn;
+use std::io::{self, IoSlice};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use rustls::{ClientConfig, RootCertStore};
+
+use super::config::provider;
 use super::*;
-use crate::rt::BoxFuture;
+use crate::rt::{BoxFuture, ExtraInfo, Runtime, Transport};
+use crate::Error;
 
 // ----- an in-memory duplex pipe --------------------------------------------
 

@@ -37,7 +37,7 @@ use crate::{Error, ReadBuffer, Separators, Step};
 /// # Examples
 ///
 /// ```
-/// use weir_core::stream::StreamReader;
+/// use weir_stream::StreamReader;
 /// # futures_lite::future::block_on(async {
 /// let reader = StreamReader::new(64 * 1024)?;
 /// reader.feed_data(b"PING\r\nrest");
@@ -45,7 +45,7 @@ use crate::{Error, ReadBuffer, Separators, Step};
 /// assert_eq!(reader.read_line().await?, &b"PING\r\n"[..]);
 /// assert_eq!(reader.read_to_end().await?, &b"rest"[..]);
 /// assert!(reader.at_eof());
-/// # Ok::<(), weir_core::Error>(())
+/// # Ok::<(), weir_stream::Error>(())
 /// # }).unwrap();
 /// ```
 pub struct StreamReader {
@@ -90,10 +90,10 @@ impl StreamReader {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::stream::StreamReader;
+    /// use weir_stream::StreamReader;
     /// assert!(StreamReader::new(0).is_err());
     /// assert_eq!(StreamReader::new(100)?.limit(), 100);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_stream::Error>(())
     /// ```
     pub fn new(limit: usize) -> Result<StreamReader, Error> {
         let rb = ReadBuffer::new(limit)?;
@@ -113,11 +113,11 @@ impl StreamReader {
     ///
     /// ```
     /// # futures_lite::future::block_on(async {
-    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// let r = weir_stream::StreamReader::new(1024)?;
     /// r.feed_data(b"abcdef");
     /// assert_eq!(r.read(4).await?, &b"abcd"[..]);
     /// assert_eq!(r.read(4).await?, &b"ef"[..]);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_stream::Error>(())
     /// # }).unwrap();
     /// ```
     pub fn read(&self, n: usize) -> ReadFuture<'_> {
@@ -134,11 +134,11 @@ impl StreamReader {
     ///
     /// ```
     /// # futures_lite::future::block_on(async {
-    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// let r = weir_stream::StreamReader::new(1024)?;
     /// r.feed_data(b"all of it");
     /// r.feed_eof();
     /// assert_eq!(r.read_to_end().await?, &b"all of it"[..]);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_stream::Error>(())
     /// # }).unwrap();
     /// ```
     pub fn read_to_end(&self) -> ReadFuture<'_> {
@@ -157,13 +157,13 @@ impl StreamReader {
     ///
     /// ```
     /// # futures_lite::future::block_on(async {
-    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// let r = weir_stream::StreamReader::new(1024)?;
     /// r.feed_data(b"one\ntwo");
     /// r.feed_eof();
     /// assert_eq!(r.read_line().await?, &b"one\n"[..]);
     /// assert_eq!(r.read_line().await?, &b"two"[..]);
     /// assert!(r.read_line().await?.is_empty());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_stream::Error>(())
     /// # }).unwrap();
     /// ```
     pub fn read_line(&self) -> ReadFuture<'_> {
@@ -181,12 +181,12 @@ impl StreamReader {
     ///
     /// ```
     /// # futures_lite::future::block_on(async {
-    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// let r = weir_stream::StreamReader::new(1024)?;
     /// r.feed_data(b"abc");
     /// r.feed_eof();
     /// assert_eq!(r.read_exactly(2).await?, &b"ab"[..]);
     /// assert!(r.read_exactly(2).await.is_err());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_stream::Error>(())
     /// # }).unwrap();
     /// ```
     pub fn read_exactly(&self, n: usize) -> ReadFuture<'_> {
@@ -208,10 +208,10 @@ impl StreamReader {
     ///
     /// ```
     /// # futures_lite::future::block_on(async {
-    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// let r = weir_stream::StreamReader::new(1024)?;
     /// r.feed_data(b"HEAD / HTTP/1.0\r\n\r\nbody");
     /// assert_eq!(r.read_until(b"\r\n\r\n").await?, &b"HEAD / HTTP/1.0\r\n\r\n"[..]);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_stream::Error>(())
     /// # }).unwrap();
     /// ```
     pub fn read_until(&self, sep: impl AsRef<[u8]>) -> ReadFuture<'_> {
@@ -229,11 +229,11 @@ impl StreamReader {
     ///
     /// ```
     /// # futures_lite::future::block_on(async {
-    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// let r = weir_stream::StreamReader::new(1024)?;
     /// r.feed_data(b"a\r\nb\n");
     /// assert_eq!(r.read_until_any([&b"\r\n"[..], b"\n"]).await?, &b"a\r\n"[..]);
     /// assert_eq!(r.read_until_any([&b"\r\n"[..], b"\n"]).await?, &b"b\n"[..]);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_stream::Error>(())
     /// # }).unwrap();
     /// ```
     pub fn read_until_any<I, S>(&self, seps: I) -> ReadFuture<'_>
@@ -254,14 +254,14 @@ impl StreamReader {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::Separators;
+    /// use weir_stream::Separators;
     /// # futures_lite::future::block_on(async {
     /// let end = Separators::new(b"\0")?;
-    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// let r = weir_stream::StreamReader::new(1024)?;
     /// r.feed_data(b"a\0b\0");
     /// assert_eq!(r.read_until_with(&end).await?, &b"a\0"[..]);
     /// assert_eq!(r.read_until_with(&end).await?, &b"b\0"[..]);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_stream::Error>(())
     /// # }).unwrap();
     /// ```
     pub fn read_until_with<'a>(&'a self, seps: &'a Separators) -> ReadFuture<'a> {
@@ -279,12 +279,12 @@ impl StreamReader {
     /// ```
     /// use futures_lite::StreamExt;
     /// # futures_lite::future::block_on(async {
-    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// let r = weir_stream::StreamReader::new(1024)?;
     /// r.feed_data(b"a\nb\nc");
     /// r.feed_eof();
     /// let lines: Vec<_> = r.lines().try_collect().await?;
     /// assert_eq!(lines, [&b"a\n"[..], b"b\n", b"c"]);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_stream::Error>(())
     /// # }).unwrap();
     /// ```
     pub fn lines(&self) -> Lines<'_> {
@@ -300,11 +300,11 @@ impl StreamReader {
     /// # Examples
     ///
     /// ```
-    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// let r = weir_stream::StreamReader::new(1024)?;
     /// assert!(!r.at_eof());
     /// r.feed_eof();
     /// assert!(r.at_eof());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_stream::Error>(())
     /// ```
     pub fn at_eof(&self) -> bool {
         lock(&self.shared.read).rb.at_eof()
@@ -315,7 +315,7 @@ impl StreamReader {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::{Error, stream::StreamReader};
+    /// use weir_stream::{Error, StreamReader};
     /// let r = StreamReader::new(1024)?;
     /// r.set_exception(Error::connection(std::io::ErrorKind::ConnectionReset.into()));
     /// assert!(r.exception().is_some());
@@ -330,8 +330,8 @@ impl StreamReader {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(weir_core::stream::StreamReader::new(7)?.limit(), 7);
-    /// # Ok::<(), weir_core::Error>(())
+    /// assert_eq!(weir_stream::StreamReader::new(7)?.limit(), 7);
+    /// # Ok::<(), weir_stream::Error>(())
     /// ```
     pub fn limit(&self) -> usize {
         lock(&self.shared.read).rb.limit()
@@ -342,10 +342,10 @@ impl StreamReader {
     /// # Examples
     ///
     /// ```
-    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// let r = weir_stream::StreamReader::new(1024)?;
     /// r.feed_data(b"abc");
     /// assert_eq!(r.buffered(), 3);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_stream::Error>(())
     /// ```
     pub fn buffered(&self) -> usize {
         lock(&self.shared.read).rb.buffered()
@@ -358,10 +358,10 @@ impl StreamReader {
     /// # Examples
     ///
     /// ```
-    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// let r = weir_stream::StreamReader::new(1024)?;
     /// r.feed_data(b"x");
     /// assert_eq!(r.buffered(), 1);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_stream::Error>(())
     /// ```
     pub fn feed_data(&self, data: &[u8]) {
         if let Err(e) = lock(&self.shared.read).rb.feed(data) {
@@ -375,10 +375,10 @@ impl StreamReader {
     /// # Examples
     ///
     /// ```
-    /// let r = weir_core::stream::StreamReader::new(1024)?;
+    /// let r = weir_stream::StreamReader::new(1024)?;
     /// r.feed_eof();
     /// assert!(r.at_eof());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_stream::Error>(())
     /// ```
     pub fn feed_eof(&self) {
         lock(&self.shared.read).rb.feed_eof();
@@ -391,7 +391,7 @@ impl StreamReader {
     /// # Examples
     ///
     /// ```
-    /// use weir_core::{Error, stream::StreamReader};
+    /// use weir_stream::{Error, StreamReader};
     /// # futures_lite::future::block_on(async {
     /// let r = StreamReader::new(1024)?;
     /// r.set_exception(Error::connection(std::io::ErrorKind::ConnectionReset.into()));
@@ -415,12 +415,12 @@ impl StreamReader {
     ///
     /// ```
     /// use std::task::{Context, Poll, Waker};
-    /// let mut r = weir_core::stream::StreamReader::new(1024)?;
+    /// let mut r = weir_stream::StreamReader::new(1024)?;
     /// r.feed_data(b"abc");
     /// let mut cx = Context::from_waker(Waker::noop());
     /// let Poll::Ready(b) = r.poll_read_chunk(&mut cx, 2) else { unreachable!() };
     /// assert_eq!(b?, &b"ab"[..]);
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_stream::Error>(())
     /// ```
     pub fn poll_read_chunk(
         &mut self,
@@ -472,11 +472,11 @@ impl Op<'_> {
 ///
 /// ```
 /// # futures_lite::future::block_on(async {
-/// let r = weir_core::stream::StreamReader::new(1024)?;
+/// let r = weir_stream::StreamReader::new(1024)?;
 /// r.feed_data(b"x\n");
 /// let fut = r.read_line();
 /// assert_eq!(fut.await?, &b"x\n"[..]);
-/// # Ok::<(), weir_core::Error>(())
+/// # Ok::<(), weir_stream::Error>(())
 /// # }).unwrap();
 /// ```
 #[must_use = "futures do nothing unless awaited"]
@@ -528,13 +528,13 @@ impl Drop for ReadFuture<'_> {
 /// ```
 /// use futures_lite::StreamExt;
 /// # futures_lite::future::block_on(async {
-/// let r = weir_core::stream::StreamReader::new(1024)?;
+/// let r = weir_stream::StreamReader::new(1024)?;
 /// r.feed_data(b"a\n");
 /// r.feed_eof();
 /// let mut lines = r.lines();
 /// assert_eq!(lines.next().await.unwrap()?, &b"a\n"[..]);
 /// assert!(lines.next().await.is_none());
-/// # Ok::<(), weir_core::Error>(())
+/// # Ok::<(), weir_stream::Error>(())
 /// # }).unwrap();
 /// ```
 #[must_use = "streams do nothing unless polled"]

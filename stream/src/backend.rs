@@ -1,5 +1,5 @@
 //! The public face every backend crate shares, written once: a backend
-//! names its [`Net`](crate::rt::Net) runtime and calls [`backend_api!`].
+//! names its [`Net`](crate::rt::Net) runtime and calls `backend_api!`.
 
 /// Defines a backend crate's asyncio API for the runtime `$rt`:
 /// `ConnectOptions`, `ServerOptions`, `open_connection`,
@@ -11,8 +11,8 @@
 /// one macro writes them: the logic is in [`stream::ConnectOptions`] and
 /// [`stream::ServerOptions`].
 ///
-/// [`stream::ConnectOptions`]: crate::stream::ConnectOptions
-/// [`stream::ServerOptions`]: crate::stream::ServerOptions
+/// [`stream::ConnectOptions`]: crate::ConnectOptions
+/// [`stream::ServerOptions`]: crate::ServerOptions
 ///
 /// # Examples
 ///
@@ -24,12 +24,12 @@
 /// mod threads_backend {
 ///     #[derive(Clone, Debug, Default)]
 ///     pub struct Threads;
-///     impl weir_core::async_io::Spawn for Threads {
-///         fn spawn(&self, fut: weir_core::rt::BoxFuture) {
+///     impl weir_stream::async_io::Spawn for Threads {
+///         fn spawn(&self, fut: weir_stream::rt::BoxFuture) {
 ///             std::thread::spawn(move || async_io::block_on(fut));
 ///         }
 ///     }
-///     weir_core::backend_api!(weir_core::async_io::AsyncIo<Threads>, "threads_backend");
+///     weir_stream::backend_api!(weir_stream::async_io::AsyncIo<Threads>, "threads_backend");
 /// }
 /// let server = async_io::block_on(threads_backend::start_server(
 ///     |_reader, writer| async move { writer.close() },
@@ -37,20 +37,25 @@
 ///     0,
 /// ))?;
 /// assert_ne!(server.local_addrs()[0].port(), 0);
-/// # Ok::<(), weir_core::Error>(())
+/// # Ok::<(), weir_stream::Error>(())
 /// ```
+#[doc(hidden)]
 #[macro_export]
 macro_rules! backend_api {
     ($rt:ty, $krate:literal) => {
-        pub use $crate::rt::ExtraInfo;
-        pub use $crate::stream::{Family, Server, StreamReader, StreamWriter};
-        pub use $crate::{Error, IncompleteReadError, LimitOverrunError};
+        pub use $crate::Bytes;
+        pub use $crate::{Drain, Lines, ReadFuture, WaitClosed};
+        pub use $crate::{Error, IncompleteReadError, LimitOverrunError, Origin};
+        pub use $crate::{ExtraInfo, Family, Separators, Server, StreamReader, StreamWriter};
+        pub use $crate::{DEFAULT_HIGH, DEFAULT_LIMIT};
+        #[cfg(feature = "tls")]
+        pub use $crate::tls::{ClientTls, ServerTls, TlsInfo};
 
         #[doc = concat!(
             "Options for [`open_connection`]: asyncio's keyword arguments (limit, local_addr, ",
             "family, happy_eyeballs_delay, interleave, sock), the same on every weir backend.\n\n",
             "# Examples\n\n```no_run\n",
-            "# async fn demo() -> Result<(), weir_core::Error> {\n",
+            "# async fn demo() -> Result<(), ", $krate, "::Error> {\n",
             "use std::time::Duration;\n",
             "use ", $krate, "::{ConnectOptions, Family};\n",
             "let (reader, writer) = ConnectOptions::new()\n",
@@ -61,13 +66,13 @@ macro_rules! backend_api {
             "    .await?;\n",
             "# Ok(()) }\n```"
         )]
-        pub type ConnectOptions = $crate::stream::ConnectOptions<$rt>;
+        pub type ConnectOptions = $crate::ConnectOptions<$rt>;
 
         #[doc = concat!(
             "Options for [`start_server`]: asyncio's keyword arguments (limit, backlog, ",
             "reuse_address, reuse_port, family, start_serving, sock), the same on every weir backend.\n\n",
             "# Examples\n\n```no_run\n",
-            "# async fn demo() -> Result<(), weir_core::Error> {\n",
+            "# async fn demo() -> Result<(), ", $krate, "::Error> {\n",
             "let server = ", $krate, "::ServerOptions::new()\n",
             "    .limit(1 << 20)\n",
             "    .backlog(1024)\n",
@@ -77,7 +82,7 @@ macro_rules! backend_api {
             "server.start_serving();\n",
             "# Ok(()) }\n```"
         )]
-        pub type ServerOptions = $crate::stream::ServerOptions<$rt>;
+        pub type ServerOptions = $crate::ServerOptions<$rt>;
 
         #[doc = concat!(
             "Connects to `host:port` over TCP: asyncio's `open_connection(host, port)`.\n\n",
@@ -87,7 +92,7 @@ macro_rules! backend_api {
             "A connection error naming what failed: resolving the host, or each address and ",
             "why it refused.\n\n",
             "# Examples\n\n```no_run\n",
-            "# async fn demo() -> Result<(), weir_core::Error> {\n",
+            "# async fn demo() -> Result<(), ", $krate, "::Error> {\n",
             "let (reader, writer) = ", $krate, "::open_connection(\"127.0.0.1\", 8888).await?;\n",
             "writer.write(b\"Hello World!\")?;\n",
             "let data = reader.read(100).await?;\n",
@@ -107,7 +112,7 @@ macro_rules! backend_api {
             "# Errors\n\n",
             "A connection error naming the path (missing, not a socket, refused).\n\n",
             "# Examples\n\n```no_run\n",
-            "# async fn demo() -> Result<(), weir_core::Error> {\n",
+            "# async fn demo() -> Result<(), ", $krate, "::Error> {\n",
             "let (reader, writer) = ", $krate, "::open_unix_connection(\"/tmp/echo.sock\").await?;\n",
             "# Ok(()) }\n```"
         )]
@@ -124,7 +129,7 @@ macro_rules! backend_api {
             "A connection error naming what failed: resolving the host, or binding an address ",
             "(for example, a port in use).\n\n",
             "# Examples\n\n```no_run\n",
-            "# async fn demo() -> Result<(), weir_core::Error> {\n",
+            "# async fn demo() -> Result<(), ", $krate, "::Error> {\n",
             "let server = ", $krate, "::start_server(|reader, writer| async move {\n",
             "    while let Ok(line) = reader.read_line().await {\n",
             "        if line.is_empty() || writer.write(&line).is_err() { break; }\n",
@@ -147,7 +152,7 @@ macro_rules! backend_api {
             "# Errors\n\n",
             "A connection error naming the path (for example, another file in the way).\n\n",
             "# Examples\n\n```no_run\n",
-            "# async fn demo() -> Result<(), weir_core::Error> {\n",
+            "# async fn demo() -> Result<(), ", $krate, "::Error> {\n",
             "let server = ", $krate, "::start_unix_server(|_r, w| async move {\n",
             "    let _ = w.write(b\"hi\\n\");\n",
             "}, \"/tmp/hi.sock\").await?;\n",

@@ -20,12 +20,12 @@ static SERIAL: AtomicUsize = AtomicUsize::new(0);
 /// # Examples
 ///
 /// ```
-/// use weir_core::tls::testing::ThrowawayPki;
+/// use weir_stream::tls::testing::ThrowawayPki;
 /// let pki = ThrowawayPki::new(&["localhost", "127.0.0.1"])?;
 /// let (client, server) = (pki.client()?, pki.server()?);
 /// assert!(pki.ca_pem.starts_with("-----BEGIN CERTIFICATE-----"));
 /// # let _ = (client, server);
-/// # Ok::<(), weir_core::Error>(())
+/// # Ok::<(), weir_stream::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct ThrowawayPki {
@@ -54,9 +54,9 @@ impl ThrowawayPki {
     /// # Examples
     ///
     /// ```
-    /// let pki = weir_core::tls::testing::ThrowawayPki::new(&["localhost"])?;
+    /// let pki = weir_stream::tls::testing::ThrowawayPki::new(&["localhost"])?;
     /// assert!(pki.key_pem.contains("PRIVATE KEY"));
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_stream::Error>(())
     /// ```
     pub fn new(names: &[&str]) -> Result<ThrowawayPki, Error> {
         let ca_key = rcgen::KeyPair::generate().map_err(gen_error)?;
@@ -94,9 +94,9 @@ impl ThrowawayPki {
     /// # Examples
     ///
     /// ```
-    /// let client = weir_core::tls::testing::ThrowawayPki::new(&["localhost"])?.client()?;
+    /// let client = weir_stream::tls::testing::ThrowawayPki::new(&["localhost"])?.client()?;
     /// # let _ = client;
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_stream::Error>(())
     /// ```
     pub fn client(&self) -> Result<ClientTls, Error> {
         ClientTls::from_ca_pem(self.ca_pem.as_bytes())
@@ -111,9 +111,9 @@ impl ThrowawayPki {
     /// # Examples
     ///
     /// ```
-    /// let server = weir_core::tls::testing::ThrowawayPki::new(&["localhost"])?.server()?;
+    /// let server = weir_stream::tls::testing::ThrowawayPki::new(&["localhost"])?.server()?;
     /// # let _ = server;
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_stream::Error>(())
     /// ```
     pub fn server(&self) -> Result<ServerTls, Error> {
         ServerTls::from_pem(self.chain_pem.as_bytes(), self.key_pem.as_bytes())
@@ -129,9 +129,9 @@ impl ThrowawayPki {
     ///
     /// ```
     /// let dir = std::env::temp_dir();
-    /// weir_core::tls::testing::ThrowawayPki::new(&["localhost"])?.write_to(&dir)?;
+    /// weir_stream::tls::testing::ThrowawayPki::new(&["localhost"])?.write_to(&dir)?;
     /// assert!(dir.join("ca.pem").exists());
-    /// # Ok::<(), weir_core::Error>(())
+    /// # Ok::<(), weir_stream::Error>(())
     /// ```
     pub fn write_to(&self, dir: &std::path::Path) -> Result<(), Error> {
         for (name, text) in [
