@@ -1,5 +1,5 @@
 //! The futures-io traits over weir's handles, over real sockets. weir-smol
-//! and weir-async-std share these adapters (weir-core's `futures_io`), so
+//! and weir-async-std share these adapters (weir-stream's `futures_io`), so
 //! they are tested once, here.
 
 use std::time::Duration;

@@ -1,5 +1,5 @@
 //! TLS echo throughput on loopback: weir-tokio's TLS server (rustls driven by
-//! weir-core's one TLS transport) against a hand-written tokio-rustls echo
+//! weir-stream's one TLS transport) against a hand-written tokio-rustls echo
 //! server, with the same tokio-rustls client, certificates and data, measured
 //! side by side in one run.
 //!

@@ -112,7 +112,7 @@ fn known_bugs_are_current() {
         if *open {
             assert!(
                 crashes,
-                "{name}: weir-core no longer shows this bug. Set its constant in \
+                "{name}: weir-proto no longer shows this bug. Set its constant in \
                  fuzz/src/known.rs to false and move the file into fuzz/corpus/reader_ops/"
             );
         } else {
