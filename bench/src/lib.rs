@@ -24,7 +24,9 @@ pub const MAX_LINE: usize = 64 * 1024;
 /// assert_eq!(args.port, 0);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Parser)]
-#[command(about = "A line-echo peer server of weir's echo benchmark: prints `Serving on ADDR`, echoes every line")]
+#[command(
+    about = "A line-echo peer server of weir's echo benchmark: prints `Serving on ADDR`, echoes every line"
+)]
 pub struct ListenArgs {
     /// The host to bind.
     #[arg(long, default_value = "127.0.0.1")]

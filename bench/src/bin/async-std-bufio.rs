@@ -14,11 +14,11 @@ use std::io;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
 use async_std::io::prelude::{BufReadExt, ReadExt, WriteExt};
 use async_std::io::{BufReader, BufWriter};
 use async_std::net::{TcpListener, TcpStream};
 use async_std::task;
+use clap::Parser;
 use weir_bench::{classify, LineRead, MAX_LINE};
 
 async fn echo_lines(stream: TcpStream) -> io::Result<()> {

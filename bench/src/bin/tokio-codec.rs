@@ -38,10 +38,14 @@ async fn echo_lines(socket: TcpStream) -> io::Result<()> {
         let line = line.map_err(io_error)?;
         framed.feed(line).await.map_err(io_error)?;
         if !framed.read_buffer().contains(&b'\n') {
-            SinkExt::<String>::flush(&mut framed).await.map_err(io_error)?;
+            SinkExt::<String>::flush(&mut framed)
+                .await
+                .map_err(io_error)?;
         }
     }
-    SinkExt::<String>::close(&mut framed).await.map_err(io_error)
+    SinkExt::<String>::close(&mut framed)
+        .await
+        .map_err(io_error)
 }
 
 #[tokio::main]

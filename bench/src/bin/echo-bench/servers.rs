@@ -474,9 +474,14 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts a server and waits (at most `timeout`) for `Serving on ADDR`.
-    pub fn start(launch: &Launch, timeout: Duration) -> Result<Self, String> {
-        let mut child = Command::new(&launch.program)
+    /// Starts a server (on CPU `pin` only, if given) and waits (at most
+    /// `timeout`) for `Serving on ADDR`.
+    pub fn start(launch: &Launch, timeout: Duration, pin: Option<usize>) -> Result<Self, String> {
+        let mut cmd = Command::new(&launch.program);
+        if let Some(cpu) = pin {
+            crate::sys::pin_command(&mut cmd, cpu);
+        }
+        let mut child = cmd
             .args(&launch.args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
