@@ -1,107 +1,71 @@
 //! Helpers shared by the hand-written peer servers of the echo benchmark.
 //!
 //! The benchmark harness itself is the `echo-bench` binary
-//! (`src/bin/echo-bench/`); the peers are `tokio-hand`, `smol-hand` and
-//! `async-std-hand` (`src/bin/`). Every peer takes the same flags as weir's
+//! (`src/bin/echo-bench/`); the peers are the `*-bufio`, `tokio-codec` and
+//! `*-naive` binaries in `src/bin/`. Every peer takes the same flags as weir's
 //! `echo_server` examples (`--host`, `--port`) and prints `Serving on ADDR`
 //! once it listens.
 
-use std::fmt;
+use clap::Parser;
+
+/// The longest line a peer accepts, newline included: weir's default
+/// `StreamReader` limit (asyncio's too). A longer line closes the connection,
+/// as weir's `echo_server --mode lines` does when `read_line` fails.
+pub const MAX_LINE: usize = 64 * 1024;
 
 /// Where a peer server listens: the `--host` and `--port` flags.
 ///
 /// # Examples
 ///
 /// ```
-/// let args = weir_bench::ListenArgs::parse(["--port", "0"].map(String::from)).unwrap();
+/// use clap::Parser;
+/// let args = weir_bench::ListenArgs::try_parse_from(["peer", "--port", "0"]).unwrap();
 /// assert_eq!(args.host, "127.0.0.1");
 /// assert_eq!(args.port, 0);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Parser)]
+#[command(
+    about = "A line-echo peer server of weir's echo benchmark: prints `Serving on ADDR`, echoes every line"
+)]
 pub struct ListenArgs {
-    /// The host to bind (default `127.0.0.1`).
+    /// The host to bind.
+    #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
-    /// The port to bind (default 8888; 0 picks a free port).
+    /// The port to bind (0 picks a free port).
+    #[arg(long, default_value_t = 8888)]
     pub port: u16,
 }
 
-/// A command-line error of a peer server: what was wrong and what to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageError(pub String);
-
-impl fmt::Display for UsageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}; usage: [--host 127.0.0.1] [--port 8888] (port 0 picks a free port)",
-            self.0
-        )
-    }
+/// What to do with the bytes one bounded line read returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineRead {
+    /// A whole line, newline included: echo it.
+    Line,
+    /// End of stream: nothing more to echo.
+    Eof,
+    /// The last bytes before end of stream, with no newline: echo them, then stop.
+    Partial,
+    /// `MAX_LINE` bytes and no newline: the line is too long; close.
+    TooLong,
 }
 
-impl std::error::Error for UsageError {}
-
-impl ListenArgs {
-    /// Parses `--host HOST` and `--port PORT` (also `--flag=value`).
-    ///
-    /// # Errors
-    ///
-    /// An unknown flag, a flag without its value, or a port that is not a
-    /// number in 0..=65535.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use weir_bench::ListenArgs;
-    /// let args = ListenArgs::parse(["--host=::1", "--port", "9000"].map(String::from)).unwrap();
-    /// assert_eq!(args, ListenArgs { host: "::1".into(), port: 9000 });
-    /// assert!(ListenArgs::parse(["--port", "http"].map(String::from)).is_err());
-    /// ```
-    pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Self, UsageError> {
-        let mut out = ListenArgs {
-            host: "127.0.0.1".to_owned(),
-            port: 8888,
-        };
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) => (f.to_owned(), Some(v.to_owned())),
-                None => (arg.clone(), None),
-            };
-            let mut value = || {
-                inline
-                    .clone()
-                    .or_else(|| args.next())
-                    .ok_or_else(|| UsageError(format!("{flag} needs a value")))
-            };
-            match flag.as_str() {
-                "--host" => out.host = value()?,
-                "--port" => {
-                    let v = value()?;
-                    out.port = v.parse().map_err(|_| {
-                        UsageError(format!("--port {v:?} is not a port number (0..=65535)"))
-                    })?;
-                }
-                _ => return Err(UsageError(format!("unknown argument {arg:?}"))),
-            }
-        }
-        Ok(out)
-    }
-
-    /// Parses the process's own arguments (see [`ListenArgs::parse`]).
-    ///
-    /// # Errors
-    ///
-    /// As [`ListenArgs::parse`].
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// let args = weir_bench::ListenArgs::from_env().unwrap();
-    /// println!("binding {}:{}", args.host, args.port);
-    /// ```
-    pub fn from_env() -> Result<Self, UsageError> {
-        Self::parse(std::env::args().skip(1))
+/// Classifies what `take(MAX_LINE).read_until(b'\n', line)` put in `line`.
+///
+/// # Examples
+///
+/// ```
+/// use weir_bench::{classify, LineRead, MAX_LINE};
+/// assert_eq!(classify(b"hi\n"), LineRead::Line);
+/// assert_eq!(classify(b""), LineRead::Eof);
+/// assert_eq!(classify(b"tail"), LineRead::Partial);
+/// assert_eq!(classify(&vec![b'x'; MAX_LINE]), LineRead::TooLong);
+/// ```
+pub fn classify(line: &[u8]) -> LineRead {
+    match line.last() {
+        None => LineRead::Eof,
+        Some(b'\n') => LineRead::Line,
+        Some(_) if line.len() >= MAX_LINE => LineRead::TooLong,
+        Some(_) => LineRead::Partial,
     }
 }
 
@@ -109,8 +73,8 @@ impl ListenArgs {
 mod tests {
     use super::*;
 
-    fn parse(args: &[&str]) -> Result<ListenArgs, UsageError> {
-        ListenArgs::parse(args.iter().map(|s| s.to_string()))
+    fn parse(args: &[&str]) -> Result<ListenArgs, clap::Error> {
+        ListenArgs::try_parse_from(std::iter::once("peer").chain(args.iter().copied()))
     }
 
     #[test]
@@ -132,15 +96,17 @@ mod tests {
     }
 
     #[test]
-    fn bad_input_is_an_error_that_names_it() {
-        assert!(parse(&["--port"])
-            .unwrap_err()
-            .0
-            .contains("--port needs a value"));
-        assert!(parse(&["--port", "70000"]).unwrap_err().0.contains("70000"));
-        assert!(parse(&["--mode", "lines"])
-            .unwrap_err()
-            .0
-            .contains("--mode"));
+    fn bad_input_is_a_usage_error() {
+        use clap::error::ErrorKind;
+        assert_eq!(parse(&["--port"]).unwrap_err().exit_code(), 2);
+        assert_eq!(
+            parse(&["--port", "70000"]).unwrap_err().kind(),
+            ErrorKind::ValueValidation
+        );
+        assert_eq!(
+            parse(&["--mode", "lines"]).unwrap_err().kind(),
+            ErrorKind::UnknownArgument
+        );
+        assert_eq!(parse(&["--help"]).unwrap_err().exit_code(), 0);
     }
 }

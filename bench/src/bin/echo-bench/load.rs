@@ -1,5 +1,6 @@
-//! The load generator: N pipelined connections, every reply verified, lines/s,
-//! latency and the server's CPU time over a fixed measuring window.
+//! The load generator: N pipelined connections sending a fixed number of
+//! lines each, every reply verified; lines/s, latency and the server's CPU
+//! time from the first write to the last reply.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -16,32 +17,42 @@ use tokio::task::JoinSet;
 use crate::hist::Histogram;
 use crate::servers::cpu_ticks_of;
 
-/// One measured case.
-#[derive(Debug, Clone, Copy)]
+/// One measured profile: a fixed number of lines on each connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Case {
+    /// Short name (`p1`...).
+    pub name: &'static str,
     pub connections: usize,
     pub line_len: usize,
-    /// Lines in flight per connection.
+    /// Lines in flight per connection, at most.
     pub window: usize,
+    /// Lines each connection sends (and must get back).
+    pub lines_per_conn: u64,
 }
 
-/// How long to run a case.
+impl Case {
+    /// Lines over every connection.
+    pub fn total_lines(&self) -> u64 {
+        self.connections as u64 * self.lines_per_conn
+    }
+}
+
+/// Time limits of a case.
 #[derive(Debug, Clone, Copy)]
 pub struct Timing {
-    pub warmup: Duration,
-    pub duration: Duration,
-    /// After the measuring window: time for every outstanding reply.
-    pub drain: Duration,
+    /// No reply for this long while lines are outstanding: the server stalled.
+    pub stall: Duration,
+    /// The whole case, at most.
+    pub limit: Duration,
     /// After the last reply: time for the server to close after our EOF.
     pub eof_grace: Duration,
 }
 
-impl Timing {
-    pub fn new(warmup: Duration, duration: Duration) -> Self {
+impl Default for Timing {
+    fn default() -> Self {
         Timing {
-            warmup,
-            duration,
-            drain: Duration::from_secs(10),
+            stall: Duration::from_secs(10),
+            limit: Duration::from_secs(120),
             eof_grace: Duration::from_secs(2),
         }
     }
@@ -59,11 +70,12 @@ pub struct Endpoint {
 /// What one run of one case on one server measured.
 #[derive(Debug, Clone)]
 pub struct Measured {
-    /// Replies received (and verified) in the measuring window.
+    /// Replies received (and verified): every line of the case.
     pub lines: u64,
     pub elapsed: Duration,
     pub latency: Histogram,
-    /// Server utime + stime over the window, in clock ticks.
+    /// Server utime + stime from the first write to the last reply, in
+    /// clock ticks.
     pub server_ticks: u64,
     /// This process's (the client's) utime + stime over the window.
     pub client_ticks: u64,
@@ -84,7 +96,6 @@ impl Measured {
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-const WARMUP: u8 = 0;
 const MEASURE: u8 = 1;
 const STOP: u8 = 2;
 
@@ -179,40 +190,46 @@ struct Conn {
 struct InFlight {
     /// Batches written and not yet fully answered: (end line, time written).
     batches: VecDeque<(u64, Instant)>,
-    /// Round trips of the lines answered during the measuring window.
+    /// Round trips of every line answered.
     latency: Histogram,
 }
 
 #[derive(Debug)]
 struct Global {
-    /// WARMUP, MEASURE or STOP.
+    /// MEASURE or STOP.
     phase: AtomicU8,
     /// Replies received on every connection.
     received: AtomicU64,
+    /// Every line of the case.
+    total: u64,
+    /// When the last reply arrived.
+    finished: Mutex<Option<Instant>>,
+    all_done: Notify,
 }
 
-/// Runs one case against a running server.
+/// Runs one case against a running server: connects, then sends every line
+/// (at most `window` unanswered per connection), verifies every reply, and
+/// measures from the first write to the last reply.
 pub async fn run_case(server: &Endpoint, case: Case, timing: Timing) -> Result<Measured, String> {
     let global = Arc::new(Global {
-        phase: AtomicU8::new(WARMUP),
+        phase: AtomicU8::new(MEASURE),
         received: AtomicU64::new(0),
+        total: case.total_lines(),
+        finished: Mutex::new(None),
+        all_done: Notify::new(),
     });
     let pattern_lines = (4 * case.window).max(16);
     let refill = (case.window / 2).max(1);
     let mut conns = Vec::with_capacity(case.connections);
     let mut tasks = JoinSet::new();
+    let mut writers = Vec::with_capacity(case.connections);
     for c in 0..case.connections {
         let stream = connect(server.addr).await?;
         let (rd, wr) = stream.into_split();
         let conn = Arc::new(Conn::default());
         let pattern = Arc::new(Pattern::new(c, case.line_len, pattern_lines));
         conns.push(Arc::clone(&conn));
-        let (g, p, k) = (Arc::clone(&global), Arc::clone(&pattern), Arc::clone(&conn));
-        tasks.spawn(async move {
-            writer(wr, p, k, g, case.window, refill)
-                .await
-                .map_err(|e| format!("connection {c}: {e}"))
-        });
+        writers.push((wr, Arc::clone(&pattern), Arc::clone(&conn)));
         let buf_len = (64 * 1024).max(4 * case.line_len);
         let global = Arc::clone(&global);
         tasks.spawn(async move {
@@ -222,80 +239,106 @@ pub async fn run_case(server: &Endpoint, case: Case, timing: Timing) -> Result<M
         });
     }
 
-    tokio::time::sleep(timing.warmup).await;
     let self_stat = format!("/proc/{}/stat", std::process::id());
-    global.phase.store(MEASURE, Ordering::SeqCst);
-    let t0 = Instant::now();
-    let n0 = global.received.load(Ordering::SeqCst);
     let server_stat = format!("/proc/{}/stat", server.pid);
     let s0 = cpu_ticks_of(&server_stat)?;
     let c0 = cpu_ticks_of(&self_stat)?;
     let m0 = machine_busy_ticks()?;
-    // Fail fast if the server is already broken.
-    let end = t0 + timing.duration;
-    while Instant::now() < end {
-        if let Some(joined) = tasks.try_join_next() {
-            joined
-                .map_err(|e| format!("a client task failed: {e}"))?
-                .map_err(|e| format!("{}: {e}", server.name))?;
-        }
-        tokio::time::sleep((end - Instant::now()).min(Duration::from_millis(50))).await;
+    let t0 = Instant::now();
+    let all_done = global.all_done.notified();
+    tokio::pin!(all_done);
+    all_done.as_mut().enable();
+    for (c, (wr, p, k)) in writers.into_iter().enumerate() {
+        let g = Arc::clone(&global);
+        let limit = case.lines_per_conn;
+        tasks.spawn(async move {
+            writer(wr, p, k, g, case.window, refill, limit)
+                .await
+                .map_err(|e| format!("connection {c}: {e}"))
+        });
     }
-    let n1 = global.received.load(Ordering::SeqCst);
+
+    // Wait for the last reply; fail on a client error, a stall or the limit.
+    let mut last_count = 0;
+    let mut last_progress = Instant::now();
+    let stop = |conns: &[Arc<Conn>]| {
+        global.phase.store(STOP, Ordering::SeqCst);
+        for conn in conns {
+            conn.writer_wake.notify_one();
+        }
+    };
+    loop {
+        if global.received.load(Ordering::SeqCst) >= global.total {
+            break;
+        }
+        tokio::select! {
+            _ = &mut all_done => break,
+            joined = tasks.join_next() => {
+                if let Some(joined) = joined {
+                    if let Err(e) = joined
+                        .map_err(|e| format!("a client task failed: {e}"))
+                        .and_then(|r| r.map_err(|e| format!("{}: {e}", server.name)))
+                    {
+                        stop(&conns);
+                        return Err(e);
+                    }
+                }
+            }
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+        }
+        let now = global.received.load(Ordering::SeqCst);
+        if now != last_count {
+            last_count = now;
+            last_progress = Instant::now();
+        } else if last_progress.elapsed() > timing.stall {
+            stop(&conns);
+            return Err(format!(
+                "{} stalled: {} of {} lines still unanswered after {:.1} s without a reply",
+                server.name,
+                global.total - now,
+                global.total,
+                timing.stall.as_secs_f64()
+            ));
+        }
+        if t0.elapsed() > timing.limit {
+            stop(&conns);
+            return Err(format!(
+                "{}: {now} of {} lines answered after {:.0} s: gave up",
+                server.name,
+                global.total,
+                timing.limit.as_secs_f64()
+            ));
+        }
+    }
     let s1 = cpu_ticks_of(&server_stat)?;
     let c1 = cpu_ticks_of(&self_stat)?;
     let m1 = machine_busy_ticks()?;
-    let elapsed = t0.elapsed();
-    global.phase.store(STOP, Ordering::SeqCst);
-    for conn in &conns {
-        conn.writer_wake.notify_one();
-    }
+    let end = global
+        .finished
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(Instant::now);
+    let elapsed = end.duration_since(t0);
 
-    // Drain: every outstanding reply, then (within a grace period) EOF.
-    let deadline = Instant::now() + timing.drain;
-    let mut all_answered_at: Option<Instant> = None;
+    // Every writer half-closed after its last line: expect EOF on every
+    // connection within a grace period.
+    let deadline = Instant::now() + timing.eof_grace;
     let mut note = None;
     while !tasks.is_empty() {
-        match tokio::time::timeout(Duration::from_millis(20), tasks.join_next()).await {
-            Ok(Some(joined)) => {
-                joined
-                    .map_err(|e| format!("a client task failed: {e}"))?
-                    .map_err(|e| format!("{}: {e}", server.name))?;
-                continue;
-            }
+        match tokio::time::timeout_at(deadline.into(), tasks.join_next()).await {
+            Ok(Some(joined)) => joined
+                .map_err(|e| format!("a client task failed: {e}"))?
+                .map_err(|e| format!("{}: {e}", server.name))?,
             Ok(None) => break,
-            Err(_) => {}
-        }
-        let answered = conns.iter().all(|c| {
-            c.writer_done.load(Ordering::Acquire)
-                && c.received.load(Ordering::Acquire) == c.sent_final.load(Ordering::Acquire)
-        });
-        if answered {
-            let since = *all_answered_at.get_or_insert_with(Instant::now);
-            if since.elapsed() > timing.eof_grace {
+            Err(_) => {
                 note = Some(format!(
                     "kept connections open {:.1} s after the client's EOF",
                     timing.eof_grace.as_secs_f64()
                 ));
                 break;
             }
-        } else if Instant::now() > deadline {
-            let missing: u64 = conns
-                .iter()
-                .map(|c| {
-                    c.sent_final
-                        .load(Ordering::Acquire)
-                        .saturating_sub(c.received.load(Ordering::Acquire))
-                })
-                .sum();
-            return Err(format!(
-                "{} stalled: {missing} lines still unanswered {:.1} s after the client stopped sending",
-                server.name,
-                timing.drain.as_secs_f64()
-            ));
         }
     }
-    // Readers of a server that keeps connections open still wait for EOF.
     tasks.abort_all();
     let mut latency = Histogram::new();
     for conn in &conns {
@@ -308,7 +351,7 @@ pub async fn run_case(server: &Endpoint, case: Case, timing: Timing) -> Result<M
         );
     }
     Ok(Measured {
-        lines: n1 - n0,
+        lines: global.received.load(Ordering::SeqCst),
         elapsed,
         latency,
         server_ticks: s1.saturating_sub(s0),
@@ -352,8 +395,9 @@ async fn connect(addr: SocketAddr) -> Result<TcpStream, String> {
     Ok(stream)
 }
 
-/// Keeps up to `window` lines in flight, topping up by at least `refill`
-/// lines per write; stops at phase STOP, then half-closes.
+/// Sends `limit` lines, keeping up to `window` in flight and topping up by
+/// at least `refill` lines per write (or what is left); stops early at phase
+/// STOP; then half-closes.
 async fn writer(
     mut wr: OwnedWriteHalf,
     pattern: Arc<Pattern>,
@@ -361,19 +405,21 @@ async fn writer(
     global: Arc<Global>,
     window: usize,
     refill: usize,
+    limit: u64,
 ) -> Result<(), String> {
     let mut sent = 0u64;
     let result: Result<(), String> = async {
         loop {
-            if global.phase.load(Ordering::Acquire) == STOP {
+            if global.phase.load(Ordering::Acquire) == STOP || sent == limit {
                 return Ok(());
             }
             let wake = conn.writer_wake.notified();
             tokio::pin!(wake);
             wake.as_mut().enable();
             let in_flight = (sent - conn.received.load(Ordering::Acquire)) as usize;
-            let room = window - in_flight;
-            if room < refill {
+            let left = usize::try_from(limit - sent).unwrap_or(usize::MAX);
+            let room = (window - in_flight).min(left);
+            if room < refill.min(left) {
                 wake.await;
                 continue;
             }
@@ -397,8 +443,7 @@ async fn writer(
         .map_err(|e| format!("cannot half-close after {sent} lines: {e}"))
 }
 
-/// Reads and verifies every reply until EOF; records the latencies of the
-/// lines answered during the measuring window in `conn`.
+/// Reads and verifies every reply until EOF; records the latencies in `conn`.
 async fn reader(
     mut rd: OwnedReadHalf,
     pattern: Arc<Pattern>,
@@ -431,7 +476,6 @@ async fn reader(
             continue;
         }
         let now = Instant::now();
-        let measuring = global.phase.load(Ordering::Relaxed) == MEASURE;
         {
             let mut inflight = conn.inflight.lock().unwrap_or_else(|e| e.into_inner());
             let mut seq = done;
@@ -442,11 +486,9 @@ async fn reader(
                     ));
                 };
                 let upto = end.min(now_done);
-                if measuring {
-                    inflight
-                        .latency
-                        .record_n(now.duration_since(sent_at), upto - seq);
-                }
+                inflight
+                    .latency
+                    .record_n(now.duration_since(sent_at), upto - seq);
                 seq = upto;
                 if upto == end {
                     inflight.batches.pop_front();
@@ -454,9 +496,11 @@ async fn reader(
             }
         }
         conn.received.store(now_done, Ordering::Release);
-        global
-            .received
-            .fetch_add(now_done - done, Ordering::Relaxed);
+        let before = global.received.fetch_add(now_done - done, Ordering::SeqCst);
+        if before + (now_done - done) == global.total {
+            *global.finished.lock().unwrap_or_else(|e| e.into_inner()) = Some(now);
+            global.all_done.notify_one();
+        }
         done = now_done;
         conn.writer_wake.notify_one();
     }
@@ -521,33 +565,44 @@ mod tests {
 
     fn quick() -> Timing {
         Timing {
-            warmup: Duration::from_millis(20),
-            duration: Duration::from_millis(150),
-            drain: Duration::from_millis(500),
+            stall: Duration::from_millis(500),
+            limit: Duration::from_secs(20),
             eof_grace: Duration::from_millis(200),
         }
     }
 
     const CASE: Case = Case {
+        name: "t",
         connections: 3,
         line_len: 64,
         window: 8,
+        lines_per_conn: 2000,
     };
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_correct_server_is_measured() {
         let server = serve(Behaviour::Echo).await;
         let m = run_case(&server, CASE, quick()).await.unwrap();
-        assert!(m.lines > 0);
-        assert!(m.latency.count() > 0);
+        assert_eq!(m.lines, 6000);
+        assert_eq!(m.latency.count(), 6000);
         assert!(m.latency.quantile(0.99).is_some());
         assert!(m.note.is_none(), "{:?}", m.note);
         let big = Case {
+            name: "t",
             connections: 2,
             line_len: 16384,
             window: 4,
+            lines_per_conn: 101,
         };
-        assert!(run_case(&server, big, quick()).await.unwrap().lines > 0);
+        assert_eq!(run_case(&server, big, quick()).await.unwrap().lines, 202);
+        let ping = Case {
+            name: "t",
+            connections: 1,
+            line_len: 64,
+            window: 1,
+            lines_per_conn: 50,
+        };
+        assert_eq!(run_case(&server, ping, quick()).await.unwrap().lines, 50);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::time::Duration;
 
+use crate::flood::{quantile, FloodResult};
 use crate::idle::IdleMemory;
 use crate::load::{Case, Measured};
 use crate::servers::Comparison;
@@ -24,6 +25,12 @@ pub struct Report {
     pub comparisons: Vec<Comparison>,
     pub idle: Vec<(String, Result<IdleMemory, String>)>,
     pub idle_note: Option<String>,
+    /// Whether and how servers and client were pinned to CPUs.
+    pub pinning: String,
+    pub flood: Vec<(String, Result<FloodResult, String>)>,
+    pub flood_note: Option<String>,
+    /// How long each part of the run took.
+    pub timings: Vec<String>,
     pub clk_tck: u64,
 }
 
@@ -35,6 +42,8 @@ pub struct Summary {
     pub max_rate: f64,
     pub p50: Option<Duration>,
     pub p99: Option<Duration>,
+    /// Wall time of the run with the median lines/s.
+    pub elapsed: Duration,
     pub server_ns_per_line: f64,
     pub client_ns_per_line: f64,
     /// Other work on the machine during the window, in cores.
@@ -82,6 +91,8 @@ impl Report {
             max_rate: max,
             p50: median_duration(ok.iter().map(|m| m.latency.quantile(0.50)).collect()),
             p99: median_duration(ok.iter().map(|m| m.latency.quantile(0.99)).collect()),
+            elapsed: median_duration(ok.iter().map(|m| Some(m.elapsed)).collect())
+                .unwrap_or_default(),
             server_ns_per_line: median(
                 ok.iter()
                     .map(|m| m.server_ticks as f64 * tick_ns / m.lines as f64)
@@ -116,6 +127,12 @@ impl Report {
         for m in &self.settings {
             writeln!(s, "- {m}")?;
         }
+        if !self.pinning.is_empty() {
+            writeln!(s, "- {}", self.pinning)?;
+        }
+        if !self.timings.is_empty() {
+            writeln!(s, "- time taken: {}", self.timings.join("; "))?;
+        }
         writeln!(s, "\nServers:\n")?;
         for (name, about) in &self.servers {
             writeln!(s, "- `{name}`: {about}")?;
@@ -124,46 +141,105 @@ impl Report {
             writeln!(s, "- `{name}`: not measured: {why}")?;
         }
 
-        writeln!(s, "\n### Lines per second, latency, CPU per line\n")?;
-        writeln!(
-            s,
-            "| case | server | lines/s | min – max | p50 RTT | p99 RTT | server CPU/line | client CPU/line | other load |"
-        )?;
-        writeln!(s, "|---|---|--:|--:|--:|--:|--:|--:|--:|")?;
+        if !self.cases.is_empty() {
+            writeln!(s, "\n### Profiles\n")?;
+            for case in &self.cases {
+                writeln!(s, "- {}: {}", case.name, case_label(case))?;
+            }
+            writeln!(
+                s,
+                "\n| profile | server | lines/s | min – max | time | p50 RTT | p99 RTT | server CPU/line | client CPU/line | other load |"
+            )?;
+            writeln!(s, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")?;
+        }
         for (ci, case) in self.cases.iter().enumerate() {
             for (name, _) in &self.servers {
-                let cell = case_label(case);
+                let cell = case.name;
                 match self.summary(name, ci) {
                     Some(m) => writeln!(
                         s,
-                        "| {cell} | {name} | {} | {} | {} | {} | {} | {} | {:.2} |",
+                        "| {cell} | {name} | {} | {} | {:.2} s | {} | {} | {} | {} | {:.2} |",
                         rate(m.rate),
                         if m.rounds > 1 {
                             format!("{} – {}", rate(m.min_rate), rate(m.max_rate))
                         } else {
                             "—".to_owned()
                         },
+                        m.elapsed.as_secs_f64(),
                         latency(m.p50),
                         latency(m.p99),
                         nanos(m.server_ns_per_line),
                         nanos(m.client_ns_per_line),
                         m.other_cores,
                     )?,
-                    None => writeln!(s, "| {cell} | {name} | failed | | | | | | |")?,
+                    None => writeln!(s, "| {cell} | {name} | failed | | | | | | | |")?,
                 }
             }
         }
 
-        let rows: Vec<String> = self.ratio_rows();
+        let rows = self.ratio_rows();
         if !rows.is_empty() {
-            writeln!(s, "\n### Ratios (subject ÷ reference)\n")?;
+            let heads: String = self
+                .cases
+                .iter()
+                .map(|c| format!(" {} |", c.name))
+                .collect();
+            let rule: String = self.cases.iter().map(|_| "--:|").collect();
+            for (title, col) in [("lines/s", 0), ("server CPU per line", 1)] {
+                writeln!(s, "\n### Ratios: {title} (subject ÷ reference)\n")?;
+                writeln!(s, "| subject ÷ reference |{heads} target |")?;
+                writeln!(s, "|---|{rule}---|")?;
+                for (label, cells, target) in &rows {
+                    let cells: String = cells
+                        .iter()
+                        .map(|c| match c {
+                            Some(r) => format!(" {:.2}× |", if col == 0 { r.0 } else { r.1 }),
+                            None => " — |".to_owned(),
+                        })
+                        .collect();
+                    writeln!(s, "| {label} |{cells} {target} |")?;
+                }
+            }
+        }
+
+        if !self.flood.is_empty() || self.flood_note.is_some() {
+            writeln!(s, "\n### Flood latency\n")?;
+            if let Some(note) = &self.flood_note {
+                writeln!(s, "{note}\n")?;
+            }
             writeln!(
                 s,
-                "| case | subject vs reference | lines/s | best lines/s | server CPU/line | p99 RTT | target |"
+                "| server | probes | timed out | p50 | p99 | max | echo only p50 / p99 / max | flood connections | flood data | server CPU | target p99 < 50 ms |"
             )?;
-            writeln!(s, "|---|---|--:|--:|--:|--:|---|")?;
-            for r in rows {
-                writeln!(s, "{r}")?;
+            writeln!(s, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")?;
+            for (name, r) in &self.flood {
+                match r {
+                    Ok(m) => {
+                        let p99 = quantile(&m.total, 0.99);
+                        let verdict = match p99 {
+                            Some(d) if d < Duration::from_millis(50) => "met",
+                            _ => "missed",
+                        };
+                        writeln!(
+                            s,
+                            "| {name} | {} | {} | {} | {} | {} | {} / {} / {} | {} | {} MiB in {:.1} s | {:.0}% of a core | {verdict} |",
+                            m.total.len(),
+                            m.timeouts,
+                            latency(quantile(&m.total, 0.5)),
+                            latency(p99),
+                            latency(m.total.last().copied()),
+                            latency(quantile(&m.echo, 0.5)),
+                            latency(quantile(&m.echo, 0.99)),
+                            latency(m.echo.last().copied()),
+                            m.flood_connections,
+                            m.flood_bytes >> 20,
+                            m.elapsed.as_secs_f64(),
+                            m.server_ticks as f64 / self.clk_tck as f64 / m.elapsed.as_secs_f64()
+                                * 100.0,
+                        )?;
+                    }
+                    Err(_) => writeln!(s, "| {name} | failed | | | | | | | | | |")?,
+                }
             }
         }
 
@@ -217,47 +293,63 @@ impl Report {
         Ok(())
     }
 
-    fn ratio_rows(&self) -> Vec<String> {
+    /// Per comparison: its label, (lines/s ratio, CPU/line ratio) per case,
+    /// and the target verdict.
+    #[allow(clippy::type_complexity)]
+    fn ratio_rows(&self) -> Vec<(String, Vec<Option<(f64, f64)>>, String)> {
         let mut rows = Vec::new();
         for c in &self.comparisons {
+            let mut cells = Vec::new();
+            let mut met = Vec::new();
+            let mut missed = Vec::new();
             for (ci, case) in self.cases.iter().enumerate() {
                 let (Some(a), Some(b)) =
                     (self.summary(&c.subject, ci), self.summary(&c.reference, ci))
                 else {
+                    cells.push(None);
                     continue;
                 };
                 let rate_ratio = a.rate / b.rate;
                 let cpu_ratio = a.server_ns_per_line / b.server_ns_per_line;
-                let p99 = match (a.p99, b.p99) {
-                    (Some(x), Some(y)) => format!("{:.2}×", x.as_secs_f64() / y.as_secs_f64()),
-                    _ => "—".to_owned(),
-                };
-                let target = match c.target {
-                    Some(t) if !(t.small_lines_only && case.line_len > 1024) => {
-                        let rate_ok = rate_ratio >= t.min_rate;
-                        let cpu_ok = t.max_cpu.is_none_or(|m| cpu_ratio <= m);
-                        let want = match t.max_cpu {
-                            Some(m) => format!("≥ {:.2}× lines/s at ≤ {m:.2}× CPU", t.min_rate),
-                            None => format!("≥ {}× lines/s", t.min_rate),
-                        };
-                        let verdict = match (rate_ok, cpu_ok) {
-                            (true, true) => "met".to_owned(),
-                            (false, true) => "missed (lines/s)".to_owned(),
-                            (true, false) => "missed (CPU)".to_owned(),
-                            (false, false) => "missed (lines/s, CPU)".to_owned(),
-                        };
-                        format!("{want}: {verdict}")
+                cells.push(Some((rate_ratio, cpu_ratio)));
+                if let Some(t) = c.target {
+                    if t.small_lines_only && case.line_len > 1024 {
+                        continue;
                     }
-                    _ => "—".to_owned(),
-                };
-                rows.push(format!(
-                    "| {} | {} vs {} | {rate_ratio:.2}× | {:.2}× | {cpu_ratio:.2}× | {p99} | {target} |",
-                    case_label(case),
-                    c.subject,
-                    c.reference,
-                    a.max_rate / b.max_rate,
-                ));
+                    let rate_ok = rate_ratio >= t.min_rate;
+                    let cpu_ok = t.max_cpu.is_none_or(|m| cpu_ratio <= m);
+                    match (rate_ok, cpu_ok) {
+                        (true, true) => met.push(case.name.to_owned()),
+                        (false, true) => missed.push(format!("{} (lines/s)", case.name)),
+                        (true, false) => missed.push(format!("{} (CPU)", case.name)),
+                        (false, false) => missed.push(format!("{} (lines/s, CPU)", case.name)),
+                    }
+                }
             }
+            if cells.iter().all(Option::is_none) {
+                continue;
+            }
+            let target = match c.target {
+                None => "—".to_owned(),
+                Some(t) => {
+                    let mut want = match t.max_cpu {
+                        Some(m) => format!("≥ {:.2}× lines/s at ≤ {m:.2}× CPU", t.min_rate),
+                        None => format!("≥ {}× lines/s", t.min_rate),
+                    };
+                    if t.small_lines_only {
+                        want.push_str(" (64 B lines)");
+                    }
+                    let mut parts = Vec::new();
+                    if !met.is_empty() {
+                        parts.push(format!("met on {}", met.join(", ")));
+                    }
+                    if !missed.is_empty() {
+                        parts.push(format!("missed on {}", missed.join(", ")));
+                    }
+                    format!("{want}: {}", parts.join("; "))
+                }
+            };
+            rows.push((format!("{} ÷ {}", c.subject, c.reference), cells, target));
         }
         rows
     }
@@ -274,7 +366,7 @@ impl Report {
                     .flatten()
                     .enumerate()
                 {
-                    let at = format!("{name}, {}, round {}", case_label(case), round + 1);
+                    let at = format!("{name}, {}, round {}", case.name, round + 1);
                     match r {
                         Err(e) => out.push(format!("{at}: {e}")),
                         Ok(m) if m.lines == 0 => out.push(format!("{at}: no line answered")),
@@ -285,6 +377,16 @@ impl Report {
                         }
                     }
                 }
+            }
+        }
+        for (name, r) in &self.flood {
+            match r {
+                Err(e) => out.push(format!("{name}, flood: {e}")),
+                Ok(m) if m.timeouts > 0 => out.push(format!(
+                    "{name}, flood: {} probe(s) timed out or failed (note)",
+                    m.timeouts
+                )),
+                Ok(_) => {}
             }
         }
         for (name, r) in &self.idle {
@@ -303,7 +405,25 @@ pub fn case_label(c: &Case) -> String {
         format!("{} B", c.line_len)
     };
     let conns = if c.connections == 1 { "conn" } else { "conns" };
-    format!("{} {conns} × {size}, window {}", c.connections, c.window)
+    format!(
+        "{} {conns} × {} lines × {size}, window {}",
+        c.connections,
+        group(c.lines_per_conn),
+        c.window
+    )
+}
+
+/// 20000 as `20,000`.
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
 }
 
 fn rate(v: f64) -> String {
@@ -366,11 +486,15 @@ mod tests {
         assert_eq!(bytes(3000.0), "2.9 KiB");
         assert_eq!(kib(20480), "20.0 MiB");
         let c = Case {
+            name: "p5",
             connections: 50,
             line_len: 16384,
             window: 4,
+            lines_per_conn: 2000,
         };
-        assert_eq!(case_label(&c), "50 conns × 16 KiB, window 4");
+        assert_eq!(case_label(&c), "50 conns × 2,000 lines × 16 KiB, window 4");
+        assert_eq!(group(500_000), "500,000");
+        assert_eq!(group(20), "20");
     }
 
     #[test]

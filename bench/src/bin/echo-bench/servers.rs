@@ -45,9 +45,19 @@ pub const TABLE: &[Spec] = &[
         about: "weir-tokio `echo_server --mode lines`",
     },
     Spec {
-        name: "tokio-hand",
-        kind: Kind::Peer { bin: "tokio-hand" },
-        about: "tokio, BufReader::read_line + write_all per line",
+        name: "tokio-bufio",
+        kind: Kind::Peer { bin: "tokio-bufio" },
+        about: "tokio, BufReader::read_until + BufWriter, flushed when the read buffer is empty",
+    },
+    Spec {
+        name: "tokio-codec",
+        kind: Kind::Peer { bin: "tokio-codec" },
+        about: "tokio-util Framed + LinesCodec, feed per line, flushed when no frame is buffered",
+    },
+    Spec {
+        name: "tokio-naive",
+        kind: Kind::Peer { bin: "tokio-naive" },
+        about: "tokio, BufReader::read_line + write_all per line (one write call per line)",
     },
     Spec {
         name: "weir-smol",
@@ -58,9 +68,14 @@ pub const TABLE: &[Spec] = &[
         about: "weir-smol `echo_server_smol --mode lines`",
     },
     Spec {
-        name: "smol-hand",
-        kind: Kind::Peer { bin: "smol-hand" },
-        about: "smol, smol::io::BufReader::read_line + write_all per line",
+        name: "smol-bufio",
+        kind: Kind::Peer { bin: "smol-bufio" },
+        about: "smol, smol::io::BufReader::read_until + BufWriter, flushed when the read buffer is empty",
+    },
+    Spec {
+        name: "smol-naive",
+        kind: Kind::Peer { bin: "smol-naive" },
+        about: "smol, smol::io::BufReader::read_line + write_all per line (one write call per line)",
     },
     Spec {
         name: "weir-async-std",
@@ -71,11 +86,14 @@ pub const TABLE: &[Spec] = &[
         about: "weir-async-std `echo_server_async_std --mode lines`",
     },
     Spec {
-        name: "async-std-hand",
-        kind: Kind::Peer {
-            bin: "async-std-hand",
-        },
-        about: "async-std, BufReader::read_line + write_all per line",
+        name: "async-std-bufio",
+        kind: Kind::Peer { bin: "async-std-bufio" },
+        about: "async-std, BufReader::read_until + BufWriter, flushed when the read buffer is empty",
+    },
+    Spec {
+        name: "async-std-naive",
+        kind: Kind::Peer { bin: "async-std-naive" },
+        about: "async-std, BufReader::read_line + write_all per line (one write call per line)",
     },
     Spec {
         name: "asyncio",
@@ -125,9 +143,12 @@ pub fn default_comparisons() -> Vec<Comparison> {
         small_lines_only: true,
     };
     [
-        ("weir-tokio", "tokio-hand", Some(peer)),
-        ("weir-smol", "smol-hand", Some(peer)),
-        ("weir-async-std", "async-std-hand", Some(peer)),
+        ("weir-tokio", "tokio-bufio", Some(peer)),
+        ("weir-smol", "smol-bufio", Some(peer)),
+        ("weir-smol", "tokio-bufio", None),
+        ("weir-async-std", "async-std-bufio", Some(peer)),
+        ("weir-async-std", "tokio-bufio", None),
+        ("weir-tokio", "tokio-codec", None),
         ("weir-tokio", "asyncio", Some(python)),
         ("weir-tokio", "uvloop", Some(python)),
     ]
@@ -453,9 +474,14 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts a server and waits (at most `timeout`) for `Serving on ADDR`.
-    pub fn start(launch: &Launch, timeout: Duration) -> Result<Self, String> {
-        let mut child = Command::new(&launch.program)
+    /// Starts a server (on CPU `pin` only, if given) and waits (at most
+    /// `timeout`) for `Serving on ADDR`.
+    pub fn start(launch: &Launch, timeout: Duration, pin: Option<usize>) -> Result<Self, String> {
+        let mut cmd = Command::new(&launch.program);
+        if let Some(cpu) = pin {
+            crate::sys::pin_command(&mut cmd, cpu);
+        }
+        let mut child = cmd
             .args(&launch.args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -1,5 +1,6 @@
-//! An idiomatic hand-written line-echo server on tokio: the peer weir-tokio's
-//! `echo_server --mode lines` is measured against.
+//! A naive hand-written line-echo server on tokio: the peer weir-tokio's
+//! `echo_server --mode lines` was first measured against (now the `*-naive`
+//! rows; `tokio-bufio` is the fair peer).
 //!
 //! One task per connection on the multi-thread runtime; per line,
 //! `BufReader::read_line` then `write_all` (one write call per line), until
@@ -11,6 +12,8 @@
 
 use std::io;
 use std::process::ExitCode;
+
+use clap::Parser;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -32,18 +35,12 @@ async fn echo_lines(mut socket: TcpStream) -> io::Result<()> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match weir_bench::ListenArgs::from_env() {
-        Ok(args) => args,
-        Err(e) => {
-            eprintln!("tokio-hand: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = weir_bench::ListenArgs::parse();
     let listener = match TcpListener::bind((args.host.as_str(), args.port)).await {
         Ok(l) => l,
         Err(e) => {
             eprintln!(
-                "tokio-hand: cannot listen on {}:{}: {e}",
+                "tokio-naive: cannot listen on {}:{}: {e}",
                 args.host, args.port
             );
             return ExitCode::FAILURE;
@@ -52,7 +49,7 @@ async fn main() -> ExitCode {
     match listener.local_addr() {
         Ok(addr) => println!("Serving on {addr}"),
         Err(e) => {
-            eprintln!("tokio-hand: listening socket has no address: {e}");
+            eprintln!("tokio-naive: listening socket has no address: {e}");
             return ExitCode::FAILURE;
         }
     }
@@ -61,13 +58,13 @@ async fn main() -> ExitCode {
             Ok((socket, _)) => {
                 tokio::spawn(async move {
                     if let Err(e) = echo_lines(socket).await {
-                        eprintln!("tokio-hand: connection error: {e}");
+                        eprintln!("tokio-naive: connection error: {e}");
                     }
                 });
             }
             Err(e) => {
                 // Out of file descriptors and the like: keep serving.
-                eprintln!("tokio-hand: accept failed: {e}");
+                eprintln!("tokio-naive: accept failed: {e}");
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }

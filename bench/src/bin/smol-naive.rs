@@ -1,8 +1,9 @@
-//! An idiomatic hand-written line-echo server on async-std: the peer
-//! weir-async-std's `echo_server --mode lines` is measured against.
+//! A naive hand-written line-echo server on smol: the peer weir-smol's
+//! `echo_server --mode lines` was first measured against (a strawman: one
+//! write call per line; the `*-bufio` peers are the fair ones).
 //!
-//! `task::block_on` accepts; one `task::spawn`ed task per connection
-//! (async-std's global executor); per line, `BufReader::read_line` then
+//! `smol::block_on` accepts; one `smol::spawn`ed task per connection (smol's
+//! global executor); per line, `smol::io::BufReader::read_line` then
 //! `write_all` (one write call per line), until EOF. Sets TCP_NODELAY on
 //! each connection, as asyncio does by default (without it, Nagle's algorithm
 //! and the peer's delayed ACK hold back the second line of a burst for ~40 ms).
@@ -12,12 +13,12 @@
 
 use std::io;
 use std::process::ExitCode;
+
+use clap::Parser;
 use std::time::Duration;
 
-use async_std::io::prelude::{BufReadExt, WriteExt};
-use async_std::io::BufReader;
-use async_std::net::{TcpListener, TcpStream};
-use async_std::task;
+use smol::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use smol::net::{TcpListener, TcpStream};
 
 async fn echo_lines(stream: TcpStream) -> io::Result<()> {
     stream.set_nodelay(true)?;
@@ -34,19 +35,13 @@ async fn echo_lines(stream: TcpStream) -> io::Result<()> {
 }
 
 fn main() -> ExitCode {
-    let args = match weir_bench::ListenArgs::from_env() {
-        Ok(args) => args,
-        Err(e) => {
-            eprintln!("async-std-hand: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    task::block_on(async {
+    let args = weir_bench::ListenArgs::parse();
+    smol::block_on(async {
         let listener = match TcpListener::bind((args.host.as_str(), args.port)).await {
             Ok(l) => l,
             Err(e) => {
                 eprintln!(
-                    "async-std-hand: cannot listen on {}:{}: {e}",
+                    "smol-naive: cannot listen on {}:{}: {e}",
                     args.host, args.port
                 );
                 return ExitCode::FAILURE;
@@ -55,22 +50,23 @@ fn main() -> ExitCode {
         match listener.local_addr() {
             Ok(addr) => println!("Serving on {addr}"),
             Err(e) => {
-                eprintln!("async-std-hand: listening socket has no address: {e}");
+                eprintln!("smol-naive: listening socket has no address: {e}");
                 return ExitCode::FAILURE;
             }
         }
         loop {
             match listener.accept().await {
                 Ok((stream, _)) => {
-                    task::spawn(async move {
+                    smol::spawn(async move {
                         if let Err(e) = echo_lines(stream).await {
-                            eprintln!("async-std-hand: connection error: {e}");
+                            eprintln!("smol-naive: connection error: {e}");
                         }
-                    });
+                    })
+                    .detach();
                 }
                 Err(e) => {
-                    eprintln!("async-std-hand: accept failed: {e}");
-                    task::sleep(Duration::from_millis(10)).await;
+                    eprintln!("smol-naive: accept failed: {e}");
+                    smol::Timer::after(Duration::from_millis(10)).await;
                 }
             }
         }

@@ -1,8 +1,9 @@
-//! An idiomatic hand-written line-echo server on smol: the peer weir-smol's
-//! `echo_server --mode lines` is measured against.
+//! A naive hand-written line-echo server on async-std: the peer
+//! weir-async-std's `echo_server --mode lines` was first measured against (a strawman: one
+//! write call per line; the `*-bufio` peers are the fair ones).
 //!
-//! `smol::block_on` accepts; one `smol::spawn`ed task per connection (smol's
-//! global executor); per line, `smol::io::BufReader::read_line` then
+//! `task::block_on` accepts; one `task::spawn`ed task per connection
+//! (async-std's global executor); per line, `BufReader::read_line` then
 //! `write_all` (one write call per line), until EOF. Sets TCP_NODELAY on
 //! each connection, as asyncio does by default (without it, Nagle's algorithm
 //! and the peer's delayed ACK hold back the second line of a burst for ~40 ms).
@@ -12,10 +13,14 @@
 
 use std::io;
 use std::process::ExitCode;
+
+use clap::Parser;
 use std::time::Duration;
 
-use smol::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use smol::net::{TcpListener, TcpStream};
+use async_std::io::prelude::{BufReadExt, WriteExt};
+use async_std::io::BufReader;
+use async_std::net::{TcpListener, TcpStream};
+use async_std::task;
 
 async fn echo_lines(stream: TcpStream) -> io::Result<()> {
     stream.set_nodelay(true)?;
@@ -32,19 +37,13 @@ async fn echo_lines(stream: TcpStream) -> io::Result<()> {
 }
 
 fn main() -> ExitCode {
-    let args = match weir_bench::ListenArgs::from_env() {
-        Ok(args) => args,
-        Err(e) => {
-            eprintln!("smol-hand: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    smol::block_on(async {
+    let args = weir_bench::ListenArgs::parse();
+    task::block_on(async {
         let listener = match TcpListener::bind((args.host.as_str(), args.port)).await {
             Ok(l) => l,
             Err(e) => {
                 eprintln!(
-                    "smol-hand: cannot listen on {}:{}: {e}",
+                    "async-std-naive: cannot listen on {}:{}: {e}",
                     args.host, args.port
                 );
                 return ExitCode::FAILURE;
@@ -53,23 +52,22 @@ fn main() -> ExitCode {
         match listener.local_addr() {
             Ok(addr) => println!("Serving on {addr}"),
             Err(e) => {
-                eprintln!("smol-hand: listening socket has no address: {e}");
+                eprintln!("async-std-naive: listening socket has no address: {e}");
                 return ExitCode::FAILURE;
             }
         }
         loop {
             match listener.accept().await {
                 Ok((stream, _)) => {
-                    smol::spawn(async move {
+                    task::spawn(async move {
                         if let Err(e) = echo_lines(stream).await {
-                            eprintln!("smol-hand: connection error: {e}");
+                            eprintln!("async-std-naive: connection error: {e}");
                         }
-                    })
-                    .detach();
+                    });
                 }
                 Err(e) => {
-                    eprintln!("smol-hand: accept failed: {e}");
-                    smol::Timer::after(Duration::from_millis(10)).await;
+                    eprintln!("async-std-naive: accept failed: {e}");
+                    task::sleep(Duration::from_millis(10)).await;
                 }
             }
         }

@@ -1,0 +1,91 @@
+//! The best plain-smol line-echo server we know how to write: the fair peer
+//! of weir-smol's `echo_server_smol --mode lines`.
+//!
+//! `smol::block_on` accepts, one `smol::spawn`ed task per connection (smol's
+//! global executor, as weir-smol uses), TCP_NODELAY. Input through a
+//! futures-io `smol::io::BufReader` (`take(MAX_LINE).read_until(b'\n')`: a
+//! line longer than 64 KiB closes the connection, as in weir's example),
+//! output through a `smol::io::BufWriter`, flushed only when the reader's
+//! buffer is empty (no further line can be parsed without waiting for the
+//! socket). Flags: `--host` (default 127.0.0.1), `--port` (default 8888; 0
+//! picks a free port). Prints `Serving on ADDR` once listening.
+
+use std::io;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use smol::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
+use smol::net::{TcpListener, TcpStream};
+use weir_bench::{classify, LineRead, MAX_LINE};
+
+async fn echo_lines(stream: TcpStream) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    let mut reader = BufReader::new(stream.clone());
+    let mut writer = BufWriter::new(stream);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        (&mut reader)
+            .take(MAX_LINE as u64)
+            .read_until(b'\n', &mut line)
+            .await?;
+        match classify(&line) {
+            LineRead::Line => {}
+            LineRead::Eof => break,
+            LineRead::Partial => {
+                writer.write_all(&line).await?;
+                break;
+            }
+            LineRead::TooLong => {
+                writer.flush().await?;
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "line longer than 64 KiB: closing",
+                ));
+            }
+        }
+        writer.write_all(&line).await?;
+        if reader.buffer().is_empty() {
+            writer.flush().await?;
+        }
+    }
+    writer.close().await
+}
+
+fn main() -> ExitCode {
+    let args = weir_bench::ListenArgs::parse();
+    smol::block_on(async {
+        let listener = match TcpListener::bind((args.host.as_str(), args.port)).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!(
+                    "smol-bufio: cannot listen on {}:{}: {e}",
+                    args.host, args.port
+                );
+                return ExitCode::FAILURE;
+            }
+        };
+        match listener.local_addr() {
+            Ok(addr) => println!("Serving on {addr}"),
+            Err(e) => {
+                eprintln!("smol-bufio: listening socket has no address: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+        loop {
+            match listener.accept().await {
+                Ok((stream, _)) => {
+                    smol::spawn(async move {
+                        let _ = echo_lines(stream).await;
+                    })
+                    .detach();
+                }
+                Err(e) => {
+                    eprintln!("smol-bufio: accept failed: {e}");
+                    smol::Timer::after(Duration::from_millis(10)).await;
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,95 @@
+//! The best plain-tokio line-echo server we know how to write: the fair peer
+//! of weir-tokio's `echo_server --mode lines`.
+//!
+//! `#[tokio::main]` (the default multi-thread runtime, as weir-tokio's example
+//! uses), one task per connection, TCP_NODELAY. Input through a
+//! `tokio::io::BufReader` (`take(MAX_LINE).read_until(b'\n')`: a line longer
+//! than 64 KiB closes the connection, as in weir's example), output through a
+//! `tokio::io::BufWriter`, flushed only when the reader's buffer is empty,
+//! that is when no further line can be parsed without waiting for the
+//! socket: a burst of lines goes back in one `write` call, and a lone line
+//! goes back at once. Flags: `--host` (default 127.0.0.1), `--port` (default
+//! 8888; 0 picks a free port). Prints `Serving on ADDR` once listening.
+
+use std::io;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
+use tokio::net::{TcpListener, TcpStream};
+use weir_bench::{classify, LineRead, MAX_LINE};
+
+async fn echo_lines(mut socket: TcpStream) -> io::Result<()> {
+    socket.set_nodelay(true)?;
+    let (reader, writer) = socket.split();
+    let mut reader = BufReader::new(reader);
+    let mut writer = BufWriter::new(writer);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        (&mut reader)
+            .take(MAX_LINE as u64)
+            .read_until(b'\n', &mut line)
+            .await?;
+        match classify(&line) {
+            LineRead::Line => {}
+            LineRead::Eof => break,
+            LineRead::Partial => {
+                writer.write_all(&line).await?;
+                break;
+            }
+            LineRead::TooLong => {
+                writer.flush().await?;
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "line longer than 64 KiB: closing",
+                ));
+            }
+        }
+        writer.write_all(&line).await?;
+        if reader.buffer().is_empty() {
+            writer.flush().await?;
+        }
+    }
+    writer.flush().await?;
+    writer.shutdown().await
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = weir_bench::ListenArgs::parse();
+    let listener = match TcpListener::bind((args.host.as_str(), args.port)).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "tokio-bufio: cannot listen on {}:{}: {e}",
+                args.host, args.port
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    match listener.local_addr() {
+        Ok(addr) => println!("Serving on {addr}"),
+        Err(e) => {
+            eprintln!("tokio-bufio: listening socket has no address: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    loop {
+        match listener.accept().await {
+            Ok((socket, _)) => {
+                tokio::spawn(async move {
+                    // Errors (a reset, an over-long line) end the connection
+                    // quietly, as in weir's example.
+                    let _ = echo_lines(socket).await;
+                });
+            }
+            Err(e) => {
+                // Out of file descriptors and the like: keep serving.
+                eprintln!("tokio-bufio: accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
