@@ -141,11 +141,11 @@ impl Gen {
         while steps.len() < n as usize {
             let step = match self.rng.range(0, 99) {
                 0..=34 if !eof && !error => self.data_step(),
-                35..=39 if !error => {
+                35..=39 => {
                     eof = true;
                     Step::Eof
                 }
-                40..=41 if !error => {
+                40..=41 => {
                     error = true;
                     Step::Error(self.rng.pick(&ConnError::ALL))
                 }

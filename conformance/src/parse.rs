@@ -1,4 +1,4 @@
-//! Reading scenario files (JSON Lines, `shared/spec/scenarios.md`).
+//! Reading scenario files (JSON Lines, `conformance/SCENARIOS.md`).
 
 use std::collections::HashSet;
 use std::fmt;
@@ -394,11 +394,6 @@ mod tests {
             "feed after error",
         );
         says(
-            "{\"name\": \"a\", \"steps\": [[\"error\", \"TimeoutError\"], [\"eof\"]]}",
-            1,
-            "after error",
-        );
-        says(
             "{\"name\": \"a\", \"steps\": []}\n{\"name\": \"a\", \"steps\": []}",
             2,
             "duplicate name",
@@ -411,6 +406,20 @@ mod tests {
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].limit(), DEFAULT_LIMIT);
         assert_eq!(s[0].steps().len(), 3);
+    }
+
+    #[test]
+    fn eof_and_error_may_follow_an_error() {
+        let s = parse_file(
+            "{\"name\": \"a\", \"steps\": [[\"error\", \"TimeoutError\"], [\"error\", \"BrokenPipeError\"], [\"eof\"], [\"eof\"], [\"error\", \"ConnectionResetError\"], [\"read\", 1]]}",
+        )
+        .unwrap();
+        assert_eq!(s[0].steps().len(), 6);
+        says(
+            "{\"name\": \"a\", \"steps\": [[\"error\", \"TimeoutError\"], [\"eof\"], [\"feed\", \"x\"]]}",
+            1,
+            "feed after",
+        );
     }
 
     #[test]
