@@ -178,7 +178,7 @@ impl Gen {
     }
 
     /// Would `read`, started while another read waits, itself have to wait
-    /// (so CPython, too, answers RuntimeError)? The spec lets files start a
+    /// (so CPython, too, answers RuntimeError)? The format lets files start a
     /// concurrent read only then.
     fn would_wait(&self, steps: &[Step], m: &Machine, read: &Step) -> bool {
         if immediate(read) {
