@@ -8,29 +8,44 @@
 //! it servers that drop TLS without close_notify, which weir reports as
 //! truncation.
 //!
-//! Each backend's `http_headers*` example names its crate `weir` and runs
-//! [`main`] on its runtime.
+//! Without a URL it prints its usage (it fetches no default site).
+//!
+//! Each backend's `http_headers*` example names its crate `weir`, includes
+//! `cli.rs` as `cli`, and runs [`main`] on its runtime.
 
+use super::cli::{connect_error, reason};
 use super::weir::ClientTls;
 
-/// Fetches the URL given on the command line.
-pub async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut url = None;
-    let mut cafile = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--cafile" => cafile = Some(args.next().ok_or("--cafile needs a PEM file")?),
-            _ => url = Some(a),
-        }
-    }
-    let url = url.unwrap_or_else(|| "http://example.com/".into());
+/// asyncio's "get HTTP headers" example: sends `HEAD` for the URL and prints
+/// each header line of the answer as `HTTP header> ...`.
+#[derive(Debug, clap::Parser)]
+#[command(arg_required_else_help = true)]
+pub struct Args {
+    /// The URL to ask, `http://HOST[:PORT]/PATH` or `https://...`.
+    url: String,
+    /// Trust the CA certificate(s) in this PEM file for `https://` instead of
+    /// Mozilla's roots.
+    #[arg(long, value_name = "PEM")]
+    cafile: Option<std::path::PathBuf>,
+}
+
+/// The command line, or the process ends (usage on `--help` or with no URL,
+/// exit code 2 on a bad flag).
+pub fn args() -> Args {
+    clap::Parser::parse()
+}
+
+/// Fetches the URL's headers; an error says what could not be done.
+pub async fn main(args: Args) -> Result<(), String> {
+    let Args { url, cafile } = args;
     let (tls, rest) = if let Some(r) = url.strip_prefix("https://") {
         (true, r)
     } else if let Some(r) = url.strip_prefix("http://") {
         (false, r)
     } else {
-        return Err(format!("{url}: the URL must start with http:// or https://").into());
+        return Err(format!(
+            "{url}: the URL must start with http:// or https://"
+        ));
     };
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
@@ -38,7 +53,12 @@ pub async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let default_port = if tls { 443 } else { 80 };
     let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (h, p.parse()?),
+        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => {
+            let port = p
+                .parse()
+                .map_err(|_| format!("{url}: {p:?} is not a port number"))?;
+            (h, port)
+        }
         _ => (authority, default_port),
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
@@ -46,15 +66,24 @@ pub async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut options = super::weir::ConnectOptions::new();
     if tls {
         options = options.tls(match &cafile {
-            Some(path) => ClientTls::from_ca_file(path)?,
+            Some(path) => ClientTls::from_ca_file(path).map_err(|e| reason(&e))?,
             None => ClientTls::webpki_roots(),
         });
     }
-    let (reader, writer) = options.connect(host, port).await?;
+    let fail = |what: &str, e: super::weir::Error| format!("{url}: {what}: {}", reason(&e));
+    let (reader, writer) = options
+        .connect(host, port)
+        .await
+        .map_err(|e| format!("{url}: {}", connect_error(host, port, &e)))?;
     let query = format!("HEAD {path} HTTP/1.0\r\nHost: {host}\r\n\r\n");
-    writer.write(query.as_bytes())?;
+    writer
+        .write(query.as_bytes())
+        .map_err(|e| fail("cannot send the request", e))?;
     loop {
-        let line = reader.read_line().await?;
+        let line = reader
+            .read_line()
+            .await
+            .map_err(|e| fail("cannot read the answer", e))?;
         // latin-1, as the asyncio example decodes it
         let line: String = line.iter().map(|&b| b as char).collect();
         let line = line.trim_end();

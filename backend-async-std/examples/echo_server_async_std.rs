@@ -5,9 +5,12 @@
 
 use weir_async_std as weir;
 
+#[path = "../../examples/cli.rs"]
+mod cli;
 #[path = "../../examples/echo_server.rs"]
 mod program;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    async_std::task::block_on(program::main())
+fn main() -> std::process::ExitCode {
+    let args = program::args();
+    cli::exit(async_std::task::block_on(program::main(args)))
 }

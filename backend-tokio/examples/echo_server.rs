@@ -5,10 +5,13 @@
 
 use weir_tokio as weir;
 
+#[path = "../../examples/cli.rs"]
+mod cli;
 #[path = "../../examples/echo_server.rs"]
 mod program;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    program::main().await
+async fn main() -> std::process::ExitCode {
+    let args = program::args();
+    cli::exit(program::main(args).await)
 }

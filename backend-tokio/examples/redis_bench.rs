@@ -32,15 +32,38 @@ use resp::{Client, Reply};
 const KEY: &str = "key:__rand_int__";
 const VALUE: &str = "xxx";
 
-fn arg(name: &str, default: usize) -> Result<usize, String> {
-    let args: Vec<String> = std::env::args().collect();
-    match args.iter().position(|a| a == name) {
-        None => Ok(default),
-        Some(i) => args
-            .get(i + 1)
-            .and_then(|v| v.parse().ok())
-            .filter(|&n| n > 0)
-            .ok_or_else(|| format!("{name} needs a positive number")),
+use weir_tokio as weir;
+
+#[path = "../../examples/cli.rs"]
+mod cli;
+
+/// Pipelined GET throughput: weir's RESP2 client, `redis-benchmark` and bare
+/// tokio sockets on the same `redis-server`, rounds alternating.
+#[derive(Debug, clap::Parser)]
+struct Args {
+    /// A running redis-server's port on 127.0.0.1; without it, one is started
+    /// on a free port and stopped at the end.
+    #[arg(long)]
+    port: Option<u16>,
+    /// GET requests per contender per round.
+    #[arg(long, default_value_t = 200_000, value_parser = positive)]
+    requests: usize,
+    /// Requests in flight per connection.
+    #[arg(long, default_value_t = 16, value_parser = positive)]
+    pipeline: usize,
+    /// Connections per contender.
+    #[arg(long, default_value_t = 50, value_parser = positive)]
+    clients: usize,
+    /// Rounds; medians are reported.
+    #[arg(long, default_value_t = 5, value_parser = positive)]
+    rounds: usize,
+}
+
+/// A positive whole number, for the counts.
+fn positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{s:?} is not a positive whole number")),
     }
 }
 
@@ -217,13 +240,21 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let requests = arg("--requests", 200_000)?;
-    let pipeline = arg("--pipeline", 16)?;
-    let clients = arg("--clients", 50)?;
-    let rounds = arg("--rounds", 5)?;
-    let (_server, port) = match std::env::args().position(|a| a == "--port") {
-        Some(_) => (None, u16::try_from(arg("--port", 6379)?)?),
+async fn main() -> std::process::ExitCode {
+    let args: Args = clap::Parser::parse();
+    cli::exit(run(args).await.map_err(|e| cli::reason(&*e)))
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let Args {
+        port,
+        requests,
+        pipeline,
+        clients,
+        rounds,
+    } = args;
+    let (_server, port) = match port {
+        Some(port) => (None, port),
         None => {
             let s = servers::RealServer::redis()?;
             let port = s.port();

@@ -8,33 +8,57 @@
 
 use weir_tokio::ClientTls;
 
-#[tokio::main]
-async fn main() {
-    if let Err(e) = run().await {
-        eprintln!("starttls_client: {e}");
-        std::process::exit(1);
-    }
+use weir_tokio as weir;
+
+#[path = "../../examples/cli.rs"]
+mod cli;
+
+/// The client half of the STARTTLS demo: plain greeting, `STARTTLS`, then
+/// the message over TLS on the same connection.
+#[derive(Debug, clap::Parser)]
+struct Args {
+    /// The server's host (also the name its certificate must carry).
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// The server's port.
+    #[arg(long, default_value_t = 8025)]
+    port: u16,
+    /// Trust the CA certificate(s) in this PEM file instead of Mozilla's roots.
+    #[arg(long, value_name = "PEM")]
+    cafile: Option<std::path::PathBuf>,
+    /// What to send once the connection is secure.
+    #[arg(long, default_value = "Hello World!")]
+    message: String,
 }
 
-async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let (mut host, mut port, mut cafile) = ("127.0.0.1".to_string(), 8025u16, None);
-    let mut message = "Hello World!".to_string();
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut value = || args.next().ok_or(format!("{a} needs a value"));
-        match a.as_str() {
-            "--host" => host = value()?,
-            "--port" => port = value()?.parse()?,
-            "--cafile" => cafile = Some(value()?),
-            "--message" => message = value()?,
-            other => return Err(format!("unknown argument {other:?}").into()),
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args: Args = clap::Parser::parse();
+    let (host, port) = (args.host.clone(), args.port);
+    cli::exit(run(args).await.map_err(|e| {
+        let why = cli::reason(&*e);
+        if why.starts_with("cannot connect to ") {
+            why
+        } else {
+            format!("{host}:{port}: {why}")
         }
-    }
+    }))
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let Args {
+        host,
+        port,
+        cafile,
+        message,
+    } = args;
     let tls = match cafile {
         Some(path) => ClientTls::from_ca_file(path)?,
         None => ClientTls::webpki_roots(),
     };
-    let (reader, writer) = weir_tokio::open_connection(&host, port).await?;
+    let (reader, writer) = weir_tokio::open_connection(&host, port)
+        .await
+        .map_err(|e| cli::connect_error(&host, port, &e))?;
     let text = |b: bytes::Bytes| String::from_utf8_lossy(&b).trim_end().to_string();
     println!("S: {}", text(reader.read_line().await?));
     writer.write(b"STARTTLS\r\n")?;

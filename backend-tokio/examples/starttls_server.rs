@@ -14,6 +14,11 @@ use weir_stream::tls::testing::ThrowawayPki;
 use weir_tokio::ServerTls;
 use weir_tokio::{StreamReader, StreamWriter};
 
+use weir_tokio as weir;
+
+#[path = "../../examples/cli.rs"]
+mod cli;
+
 async fn session(reader: StreamReader, writer: StreamWriter, tls: ServerTls) {
     let peer = writer.extra_info().peer_addr;
     let _ = writer.write(b"220 weir STARTTLS demo\r\n");
@@ -57,31 +62,60 @@ fn throwaway_identity(ca_out: &std::path::Path) -> Result<ServerTls, Box<dyn std
     Ok(pki.server()?)
 }
 
+/// A STARTTLS server: plain text first, then `STARTTLS` upgrades the
+/// connection. Prints `Serving on ADDR` once listening.
+#[derive(Debug, clap::Parser)]
+struct Args {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// The port to listen on; 0 picks a free one.
+    #[arg(long, default_value_t = 8025)]
+    port: u16,
+    /// The server's certificate chain (PEM); with `--key`. Without both, a
+    /// throwaway CA and certificate are made.
+    #[arg(long, value_name = "PEM", requires = "key")]
+    cert: Option<std::path::PathBuf>,
+    /// The server's private key (PEM); with `--cert`.
+    #[arg(long, value_name = "PEM", requires = "cert")]
+    key: Option<std::path::PathBuf>,
+    /// Where to write the throwaway CA for clients to trust (default
+    /// `weir-starttls-ca.pem` in the temp dir).
+    #[arg(long, value_name = "PEM")]
+    ca_out: Option<std::path::PathBuf>,
+}
+
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (mut host, mut port) = ("127.0.0.1".to_string(), 8025u16);
-    let (mut cert, mut key) = (None, None);
-    let mut ca_out = std::env::temp_dir().join("weir-starttls-ca.pem");
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut value = || args.next().ok_or(format!("{a} needs a value"));
-        match a.as_str() {
-            "--host" => host = value()?,
-            "--port" => port = value()?.parse()?,
-            "--cert" => cert = Some(value()?),
-            "--key" => key = Some(value()?),
-            "--ca-out" => ca_out = value()?.into(),
-            other => return Err(format!("unknown argument {other:?}").into()),
-        }
-    }
+async fn main() -> std::process::ExitCode {
+    let args: Args = clap::Parser::parse();
+    cli::exit(run(args).await)
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let Args {
+        host,
+        port,
+        cert,
+        key,
+        ca_out,
+    } = args;
+    let ca_out = ca_out.unwrap_or_else(|| std::env::temp_dir().join("weir-starttls-ca.pem"));
     let tls = match (cert, key) {
-        (Some(c), Some(k)) => ServerTls::from_pem_files(c, k)?,
-        (None, None) => throwaway_identity(&ca_out)?,
-        _ => return Err("--cert and --key go together".into()),
+        (Some(c), Some(k)) => ServerTls::from_pem_files(c, k).map_err(|e| cli::reason(&e))?,
+        _ => throwaway_identity(&ca_out).map_err(|e| {
+            format!(
+                "cannot make a throwaway identity ({}): {}",
+                ca_out.display(),
+                cli::reason(&*e)
+            )
+        })?,
     };
-    let server =
-        weir_tokio::start_server(move |r, w| session(r, w, tls.clone()), &host, port).await?;
+    let server = weir_tokio::start_server(move |r, w| session(r, w, tls.clone()), &host, port)
+        .await
+        .map_err(|e| cli::listen_error(&host, port, &e))?;
     println!("Serving on {}", server.local_addrs()[0]);
-    server.serve_forever().await?;
-    Ok(())
+    server
+        .serve_forever()
+        .await
+        .map_err(|e| format!("serving on {host}:{port} failed: {}", cli::reason(&e)))
 }

@@ -15,8 +15,29 @@ impl Drop for Reap {
     }
 }
 
-/// The path of an example binary, building the examples if needed.
+/// The path of an example binary. The first call builds the examples of
+/// every package (`cargo test -p weir-tokio` builds only weir-tokio's), so
+/// none is stale.
 fn example(name: &str) -> PathBuf {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let ok = Command::new(cargo)
+            .args(["build", "--examples"])
+            .args([
+                "-p",
+                "weir-tokio",
+                "-p",
+                "weir-smol",
+                "-p",
+                "weir-async-std",
+            ])
+            .args(["-p", "weir-proto"])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "building the examples failed");
+    });
     let dir = std::env::current_exe()
         .unwrap()
         .parent()
@@ -25,15 +46,7 @@ fn example(name: &str) -> PathBuf {
         .unwrap()
         .join("examples");
     let path = dir.join(name);
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let ok = Command::new(cargo)
-            .args(["build", "-p", "weir-tokio", "--examples"])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "building the examples failed");
-    }
+    assert!(path.exists(), "no example {}", path.display());
     path
 }
 
@@ -308,4 +321,233 @@ fn starttls_examples_talk_to_each_other() {
     assert!(lines[3].starts_with("-- TLS Some(TLSv1_3)"), "{text}");
     assert_eq!(lines[5], "S: 250 hello tls");
     assert_eq!(lines[6], "S: 221 bye");
+}
+
+/// Every example program, on every backend.
+const EXAMPLES: [&str; 18] = [
+    "echo_server",
+    "echo_client",
+    "http_headers",
+    "wait_for_data",
+    "echo_server_smol",
+    "echo_client_smol",
+    "http_headers_smol",
+    "wait_for_data_smol",
+    "echo_server_async_std",
+    "echo_client_async_std",
+    "http_headers_async_std",
+    "wait_for_data_async_std",
+    "memcached_client",
+    "redis_client",
+    "redis_bench",
+    "starttls_client",
+    "starttls_server",
+    "sync_line_client",
+];
+
+#[test]
+fn every_example_has_help_and_refuses_a_bad_flag() {
+    for name in EXAMPLES {
+        let out = finish(
+            Command::new(example(name))
+                .arg("--help")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+            15,
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{name} --help: {text}");
+        assert!(text.contains("Usage: "), "{name} --help: {text}");
+        assert!(text.contains(name), "{name} --help names itself: {text}");
+
+        let out = finish(
+            Command::new(example(name))
+                .arg("--no-such-flag")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+            15,
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name} --no-such-flag: {err}");
+        assert!(err.contains("--no-such-flag"), "{name}: {err}");
+        assert!(out.stdout.is_empty(), "{name} printed on a bad flag");
+    }
+}
+
+#[test]
+fn http_headers_without_a_url_prints_its_usage() {
+    for name in [
+        "http_headers",
+        "http_headers_smol",
+        "http_headers_async_std",
+    ] {
+        let out = finish(
+            Command::new(example(name))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+            15,
+        );
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(2), "{name}: {all}");
+        assert!(
+            all.contains("Usage: ") && all.contains("<URL>"),
+            "{name}: {all}"
+        );
+        assert!(
+            !all.contains("HTTP header> HTTP/"),
+            "{name} fetched something: {all}"
+        );
+    }
+}
+
+#[test]
+fn errors_are_one_sentence_with_exit_code_1() {
+    // A port that is taken, and one nobody listens on.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    for name in ["echo_server", "echo_server_smol", "echo_server_async_std"] {
+        let out = finish(
+            Command::new(example(name))
+                .args(["--port", &port])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+            15,
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert_eq!(
+            err,
+            format!("{name}: cannot listen on 127.0.0.1:{port}: address already in use\n")
+        );
+    }
+    drop(taken);
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port().to_string();
+    drop(free);
+    for name in ["echo_client", "echo_client_smol", "echo_client_async_std"] {
+        let out = finish(
+            Command::new(example(name))
+                .args(["--port", &port])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+            15,
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(
+            err.starts_with(&format!("{name}: cannot connect to 127.0.0.1:{port}: ")),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            !err.contains("Os {") && !err.contains("kind:"),
+            "Debug: {err}"
+        );
+    }
+}
+
+#[test]
+fn every_backend_echo_client_talks_to_every_backend_echo_server() {
+    for server in ["echo_server", "echo_server_smol", "echo_server_async_std"] {
+        let (_server, line) = listening(Command::new(example(server)).args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--mode",
+            "bytes",
+        ]));
+        let port = port_of(&line).to_string();
+        for client in ["echo_client", "echo_client_smol", "echo_client_async_std"] {
+            let out = finish(
+                Command::new(example(client))
+                    .args(["--port", &port, "--message", &format!("hi from {client}")])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap(),
+                15,
+            );
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success(),
+                "{client} -> {server}: {text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(
+                text,
+                format!(
+                    "Send: \"hi from {client}\"\nReceived: \"hi from {client}\"\nClose the connection\n"
+                ),
+                "{client} -> {server}"
+            );
+        }
+    }
+}
+
+#[test]
+fn wait_for_data_on_every_backend() {
+    for name in [
+        "wait_for_data",
+        "wait_for_data_smol",
+        "wait_for_data_async_std",
+    ] {
+        let out = finish(
+            Command::new(example(name))
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap(),
+            15,
+        );
+        assert!(out.status.success(), "{name}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "Received: abc\n",
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn http_headers_on_smol_and_async_std_against_a_local_http_server() {
+    let mut cmd = Command::new("python3");
+    cmd.args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"]);
+    let (_server, line) = listening(&mut cmd);
+    let port: u16 = line
+        .split_whitespace()
+        .skip_while(|w| *w != "port")
+        .nth(1)
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .parse()
+        .unwrap();
+    for name in ["http_headers_smol", "http_headers_async_std"] {
+        let out = finish(
+            Command::new(example(name))
+                .arg(format!("http://127.0.0.1:{port}/"))
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap(),
+            15,
+        );
+        assert!(out.status.success(), "{name}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.starts_with("HTTP header> HTTP/1.0 200"),
+            "{name}: {text}"
+        );
+    }
 }

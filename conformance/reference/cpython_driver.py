@@ -3,7 +3,7 @@
 
 Usage: cpython_driver.py FILE...   (``-`` reads standard input)
 
-Same input and output as ``weir-scenarios`` (shared/spec/scenarios.md): one
+Same input and output as ``weir-scenarios`` (conformance/SCENARIOS.md): one
 JSON result line per scenario, written with ``json.dumps`` defaults.
 
 How it runs a scenario:
@@ -27,9 +27,10 @@ code of 3.11 and 3.13 is the same (compare ``StreamReader`` in both
 3.13 (``PYENV_VERSION=3.13.0 python3``) and the ones without a list separator
 on 3.11 (``python3``) as well.
 
-A bad file (bad JSON, unknown step, a character above U+00FF in a byte
-string, ...) gives a message on stderr and exit code 2. The Rust parser
-(``weir_conformance::parse_file``) is the strict validator; this one checks
+A bad scenario (bad JSON, unknown step, a character above U+00FF in a byte
+string, ...) is reported on stderr as ``FILE:LINE: scenario "NAME": why`` and
+skipped; the others still run, and the exit code is 2. The Rust parser
+(``weir_conformance::parse_each``) is the strict validator; this one checks
 what it needs to run safely.
 """
 
@@ -127,11 +128,22 @@ def check_arity(step, n):
 
 async def run_scenario(sc):
     loop = asyncio.get_running_loop()
+    tasks = []  # (result dict, task) not yet finished
+    try:
+        return await run_steps(sc, loop, tasks)
+    except BadFile:
+        # A bad step: give up on this scenario without leaving tasks behind.
+        for _, task in tasks:
+            task.cancel()
+        await until_idle(loop)
+        raise
+
+
+async def run_steps(sc, loop, tasks):
     reader = asyncio.StreamReader(limit=sc.get("limit", 65536))
     transport = FakeTransport()
     reader.set_transport(transport)
     results = []  # in step order: [dict]
-    tasks = []  # (result dict, task) not yet finished
     for i, step in enumerate(sc["steps"]):
         if not isinstance(step, list) or not step or not isinstance(step[0], str):
             raise BadFile(f"step {i}: a step is an array starting with its kind")
@@ -175,7 +187,7 @@ async def run_scenario(sc):
                 entry["ok"] = decode(task.result())
             else:
                 entry["err"] = error_json(exc)
-        tasks = still
+        tasks[:] = still
     for entry, task in tasks:
         entry["pending"] = True
         task.cancel()
@@ -184,8 +196,17 @@ async def run_scenario(sc):
     return {"name": sc["name"], "results": results}
 
 
+def where(source, n, sc):
+    """``FILE:LINE: scenario "NAME": `` for a message about one scenario."""
+    name = sc.get("name") if isinstance(sc, dict) else None
+    if isinstance(name, str):
+        return f"{source}:{n}: scenario {json.dumps(name)}: "
+    return f"{source}:{n}: "
+
+
 def load(text, source):
-    scenarios = []
+    """Yields ``(line, scenario)`` for each good line and ``(line, BadFile)``
+    for each bad one, so one bad scenario does not stop the others."""
     names = set()
     for n, line in enumerate(text.split("\n"), 1):
         line = line.strip()
@@ -194,47 +215,57 @@ def load(text, source):
         try:
             sc = json.loads(line)
         except ValueError as e:
-            raise BadFile(f"{source}:{n}: bad JSON: {e}") from None
+            yield n, BadFile(f"{source}:{n}: bad JSON: {e}")
+            continue
         if not isinstance(sc, dict) or not isinstance(sc.get("name"), str) \
                 or not isinstance(sc.get("steps"), list):
-            raise BadFile(f"{source}:{n}: a scenario is an object with a string "
-                          f"\"name\" and a list \"steps\"")
+            yield n, BadFile(f"{where(source, n, sc)}a scenario is an object with "
+                             f"a string \"name\" and a list \"steps\"")
+            continue
         limit = sc.get("limit", 65536)
         if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
-            raise BadFile(f"{source}:{n}: \"limit\" must be a positive integer")
+            yield n, BadFile(f"{where(source, n, sc)}\"limit\" must be a positive integer")
+            continue
         if sc["name"] in names:
-            raise BadFile(f"{source}:{n}: duplicate name {sc['name']!r}")
+            yield n, BadFile(f"{where(source, n, sc)}duplicate name")
+            continue
         names.add(sc["name"])
-        scenarios.append((n, sc))
-    return scenarios
+        yield n, sc
 
 
 async def main(paths):
+    """Runs every good scenario; returns True if any was bad."""
     out = sys.stdout
+    failed = False
     for path in paths:
-        if path == "-":
-            text = sys.stdin.read()
-        else:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
+        try:
+            if path == "-":
+                text = sys.stdin.read()
+            else:
+                with open(path, encoding="utf-8") as f:
+                    text = f.read()
+        except (OSError, UnicodeDecodeError) as e:
+            print(f"cpython_driver: {path}: {e}", file=sys.stderr)
+            failed = True
+            continue
         for n, sc in load(text, path):
+            if isinstance(sc, BadFile):
+                print(f"cpython_driver: {sc}", file=sys.stderr)
+                failed = True
+                continue
             try:
                 result = await run_scenario(sc)
             except BadFile as e:
-                raise BadFile(f"{path}:{n}: {e}") from None
+                print(f"cpython_driver: {where(path, n, sc)}{e}", file=sys.stderr)
+                failed = True
+                continue
             out.write(json.dumps(result) + "\n")
     out.flush()
+    return failed
 
 
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         print("usage: cpython_driver.py FILE...   (`-` is stdin)", file=sys.stderr)
         sys.exit(2)
-    try:
-        asyncio.run(main(sys.argv[1:]))
-    except BadFile as e:
-        print(f"cpython_driver: {e}", file=sys.stderr)
-        sys.exit(2)
-    except (OSError, UnicodeDecodeError) as e:
-        print(f"cpython_driver: {e}", file=sys.stderr)
-        sys.exit(2)
+    sys.exit(2 if asyncio.run(main(sys.argv[1:])) else 0)

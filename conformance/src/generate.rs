@@ -141,11 +141,11 @@ impl Gen {
         while steps.len() < n as usize {
             let step = match self.rng.range(0, 99) {
                 0..=34 if !eof && !error => self.data_step(),
-                35..=39 if !error => {
+                35..=39 => {
                     eof = true;
                     Step::Eof
                 }
-                40..=41 if !error => {
+                40..=41 => {
                     error = true;
                     Step::Error(self.rng.pick(&ConnError::ALL))
                 }
@@ -178,7 +178,7 @@ impl Gen {
     }
 
     /// Would `read`, started while another read waits, itself have to wait
-    /// (so CPython, too, answers RuntimeError)? The spec lets files start a
+    /// (so CPython, too, answers RuntimeError)? The format lets files start a
     /// concurrent read only then.
     fn would_wait(&self, steps: &[Step], m: &Machine, read: &Step) -> bool {
         if immediate(read) {

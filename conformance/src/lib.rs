@@ -1,5 +1,5 @@
 //! weir's conformance tools: the reader scenario format
-//! (`shared/spec/scenarios.md`), a runner on weir-proto's [`weir_proto::ReadBuffer`],
+//! (`conformance/SCENARIOS.md`), a runner on weir-proto's [`weir_proto::ReadBuffer`],
 //! and a seeded generator of random scenarios.
 //!
 //! The same scenario file runs through CPython's `asyncio.StreamReader`
@@ -24,6 +24,6 @@ mod run;
 mod scenario;
 
 pub use generate::generate;
-pub use parse::{parse_bytes, parse_file, ParseError};
+pub use parse::{parse_bytes, parse_each, parse_each_bytes, parse_file, ParseError};
 pub use run::{run, OpResult, ReadError, ScenarioOutput, Value};
 pub use scenario::{to_jsonl, ConnError, InvalidScenario, Scenario, Step, DEFAULT_LIMIT};

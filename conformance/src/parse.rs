@@ -1,4 +1,4 @@
-//! Reading scenario files (JSON Lines, `shared/spec/scenarios.md`).
+//! Reading scenario files (JSON Lines, `conformance/SCENARIOS.md`).
 
 use std::collections::HashSet;
 use std::fmt;
@@ -20,13 +20,19 @@ use crate::scenario::{ConnError, Scenario, Step, DEFAULT_LIMIT};
 pub struct ParseError {
     /// The 1-based line number of the bad scenario.
     pub line: usize,
+    /// The scenario's name, when the line got far enough to have one.
+    pub name: Option<String>,
     /// What is wrong with it.
     pub message: String,
 }
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
+        write!(f, "line {}: ", self.line)?;
+        if let Some(name) = &self.name {
+            write!(f, "scenario {name:?}: ")?;
+        }
+        f.write_str(&self.message)
     }
 }
 
@@ -43,6 +49,7 @@ impl std::error::Error for ParseError {}
 /// unknown or missing field, a duplicate name, a limit that is not a positive
 /// integer, an unknown step kind, a wrong number of step arguments, a
 /// character above U+00FF in a byte string, a feed after `eof` or `error`.
+/// [`parse_each`] reports every bad line instead.
 ///
 /// # Examples
 ///
@@ -56,25 +63,73 @@ impl std::error::Error for ParseError {}
 /// # Ok::<(), weir_conformance::ParseError>(())
 /// ```
 pub fn parse_file(text: &str) -> Result<Vec<Scenario>, ParseError> {
-    let mut out = Vec::new();
+    parse_each(text).into_iter().collect()
+}
+
+/// Parses a scenario file line by line, keeping going past bad lines: one
+/// entry per scenario line, in file order, each the scenario or what is wrong
+/// with it (its line, its name if it has one, why).
+///
+/// A bad scenario costs only itself: the others can still be run. A
+/// duplicate name makes the later line the bad one.
+///
+/// # Examples
+///
+/// ```
+/// let file = "{\"name\": \"ok\", \"steps\": []}\n{\"name\": \"bad\", \"steps\": [[\"reed\"]]}\n";
+/// let each = weir_conformance::parse_each(file);
+/// assert_eq!(each[0].as_ref().unwrap().name(), "ok");
+/// let e = each[1].as_ref().unwrap_err();
+/// assert_eq!((e.line, e.name.as_deref()), (2, Some("bad")));
+/// ```
+pub fn parse_each(text: &str) -> Vec<Result<Scenario, ParseError>> {
     let mut names = HashSet::new();
-    for (i, raw) in text.split('\n').enumerate() {
-        let line = i + 1;
-        let trimmed = raw.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let err = |message: String| ParseError { line, message };
-        let scenario = parse_line(trimmed).map_err(err)?;
-        if !names.insert(scenario.name().to_owned()) {
-            return Err(err(format!(
-                "duplicate name {:?}: names must be unique in a file",
-                scenario.name()
-            )));
-        }
-        out.push(scenario);
+    text.split('\n')
+        .enumerate()
+        .filter_map(|(i, raw)| parse_numbered(i + 1, raw, &mut names))
+        .collect()
+}
+
+/// One line of a file: `None` for a blank or comment line.
+fn parse_numbered(
+    line: usize,
+    raw: &str,
+    names: &mut HashSet<String>,
+) -> Option<Result<Scenario, ParseError>> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() || trimmed.starts_with('#') {
+        return None;
     }
-    Ok(out)
+    let scenario = parse_line(trimmed).map_err(|message| ParseError {
+        line,
+        name: name_of(trimmed),
+        message,
+    });
+    Some(scenario.and_then(|s| {
+        if names.insert(s.name().to_owned()) {
+            Ok(s)
+        } else {
+            Err(ParseError {
+                line,
+                name: Some(s.name().to_owned()),
+                message: format!(
+                    "duplicate name {:?}: names must be unique in a file",
+                    s.name()
+                ),
+            })
+        }
+    }))
+}
+
+/// The `"name"` of a line that is a JSON object with a string name.
+fn name_of(line: &str) -> Option<String> {
+    match serde_json::from_str::<Value>(line).ok()? {
+        Value::Object(mut obj) => match obj.remove("name")? {
+            Value::String(s) => Some(s),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// [`parse_file`] over raw bytes, which must be UTF-8.
@@ -90,17 +145,33 @@ pub fn parse_file(text: &str) -> Result<Vec<Scenario>, ParseError> {
 /// assert_eq!(e.line, 3);
 /// ```
 pub fn parse_bytes(bytes: &[u8]) -> Result<Vec<Scenario>, ParseError> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => parse_file(text),
-        Err(e) => {
-            let good = &bytes[..e.valid_up_to()];
-            let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
-            Err(ParseError {
-                line,
-                message: "the file is not valid UTF-8; scenario files are UTF-8 JSON".into(),
-            })
-        }
-    }
+    parse_each_bytes(bytes).into_iter().collect()
+}
+
+/// [`parse_each`] over raw bytes: a line that is not UTF-8 is one bad entry,
+/// and the other lines are still parsed.
+///
+/// # Examples
+///
+/// ```
+/// let each = weir_conformance::parse_each_bytes(b"\xff\n{\"name\": \"a\", \"steps\": []}");
+/// assert_eq!(each[0].as_ref().unwrap_err().line, 1);
+/// assert!(each[1].is_ok());
+/// ```
+pub fn parse_each_bytes(bytes: &[u8]) -> Vec<Result<Scenario, ParseError>> {
+    let mut names = HashSet::new();
+    bytes
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .filter_map(|(i, raw)| match std::str::from_utf8(raw) {
+            Ok(text) => parse_numbered(i + 1, text, &mut names),
+            Err(_) => Some(Err(ParseError {
+                line: i + 1,
+                name: None,
+                message: "the line is not valid UTF-8; scenario files are UTF-8 JSON".into(),
+            })),
+        })
+        .collect()
 }
 
 fn parse_line(line: &str) -> Result<Scenario, String> {
@@ -394,11 +465,6 @@ mod tests {
             "feed after error",
         );
         says(
-            "{\"name\": \"a\", \"steps\": [[\"error\", \"TimeoutError\"], [\"eof\"]]}",
-            1,
-            "after error",
-        );
-        says(
             "{\"name\": \"a\", \"steps\": []}\n{\"name\": \"a\", \"steps\": []}",
             2,
             "duplicate name",
@@ -411,6 +477,20 @@ mod tests {
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].limit(), DEFAULT_LIMIT);
         assert_eq!(s[0].steps().len(), 3);
+    }
+
+    #[test]
+    fn eof_and_error_may_follow_an_error() {
+        let s = parse_file(
+            "{\"name\": \"a\", \"steps\": [[\"error\", \"TimeoutError\"], [\"error\", \"BrokenPipeError\"], [\"eof\"], [\"eof\"], [\"error\", \"ConnectionResetError\"], [\"read\", 1]]}",
+        )
+        .unwrap();
+        assert_eq!(s[0].steps().len(), 6);
+        says(
+            "{\"name\": \"a\", \"steps\": [[\"error\", \"TimeoutError\"], [\"eof\"], [\"feed\", \"x\"]]}",
+            1,
+            "feed after",
+        );
     }
 
     #[test]

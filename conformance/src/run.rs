@@ -206,7 +206,7 @@ pub struct ScenarioOutput {
 
 impl ScenarioOutput {
     /// The output as one JSON line (no trailing newline), in the key order of
-    /// the spec; byte-identical to the CPython driver's `json.dumps`.
+    /// `conformance/SCENARIOS.md`; byte-identical to the CPython driver's `json.dumps`.
     ///
     /// # Examples
     ///
@@ -380,7 +380,7 @@ impl Machine {
 
 /// Runs a scenario on weir-proto's [`ReadBuffer`] and records every result.
 ///
-/// Semantics (`shared/spec/scenarios.md`): one read pending at a time; a read
+/// Semantics (`conformance/SCENARIOS.md`): one read pending at a time; a read
 /// started while another waits gives `RuntimeError` and leaves it alone; the
 /// pending read is retried after every later step (CPython's event loop
 /// running until idle).

@@ -276,14 +276,20 @@ impl Scenario {
     /// # Errors
     ///
     /// [`InvalidScenario`] if `limit` is 0, or a `feed` follows an `eof` or
-    /// an `error`, or an `eof` or `error` follows an `error`, or an error step
-    /// or separator list is malformed in a way the format forbids.
+    /// an `error`. Every other step may follow them, with CPython's meaning:
+    /// a second `error` replaces the first (a second `set_exception`), an
+    /// `eof` after an `error` records EOF while reads keep raising the error,
+    /// and a second `eof` changes nothing.
     ///
     /// # Examples
     ///
     /// ```
-    /// use weir_conformance::Scenario;
+    /// use weir_conformance::{ConnError, Scenario, Step};
     /// assert!(Scenario::new("zero", 0, vec![]).is_err());
+    /// let reset = Step::Error(ConnError::ConnectionReset);
+    /// let timeout = Step::Error(ConnError::TimedOut);
+    /// assert!(Scenario::new("twice", 4, vec![reset.clone(), timeout, Step::Eof]).is_ok());
+    /// assert!(Scenario::new("late", 4, vec![reset, Step::Feed(b"x".to_vec())]).is_err());
     /// ```
     pub fn new(
         name: impl Into<String>,
@@ -311,11 +317,6 @@ impl Scenario {
                 }
                 Step::Feed(_) if eof => {
                     return bad("feed after eof: a scenario never feeds after eof")
-                }
-                Step::Eof | Step::Error(_) if error => {
-                    return bad(
-                        "eof or error after error: nothing arrives after the connection failed",
-                    )
                 }
                 Step::Eof => eof = true,
                 Step::Error(_) => error = true,

@@ -11,7 +11,7 @@
 //!   `read_until(b"\r\n\r\n")`: the 1 MiB time must be about 4× the 256 KiB
 //!   time (linear), not 16× (quadratic).
 //!
-//! Run: `cargo bench -p weir-core --bench reader`.
+//! Run: `cargo bench -p weir-proto --bench reader`.
 
 use std::hint::black_box;
 use std::time::Duration;

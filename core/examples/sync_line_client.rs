@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run -p weir-tokio --example echo_server -- --mode lines &
-//! cargo run -p weir-core --example sync_line_client -- --port 8888 hello world
+//! cargo run -p weir-proto --example sync_line_client -- --port 8888 hello world
 //! ```
 
 use weir_proto::blocking::{self, BlockingReader, BlockingWriter};
@@ -36,25 +36,28 @@ pub fn exchange(
     Ok(replies)
 }
 
+/// A synchronous line client: sends each message as a line and prints each
+/// reply line.
+#[derive(Debug, clap::Parser)]
 #[allow(dead_code)] // the test includes this file for `exchange` alone
-fn main() {
-    let mut host = "127.0.0.1".to_string();
-    let mut port = 8888u16;
-    let mut messages = Vec::new();
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--host" => host = args.next().unwrap_or(host),
-            "--port" => {
-                let v = args.next().unwrap_or_default();
-                port = v.parse().unwrap_or_else(|_| {
-                    eprintln!("--port needs a number from 1 to 65535, got {v:?}");
-                    std::process::exit(2)
-                });
-            }
-            _ => messages.push(a),
-        }
-    }
+struct Args {
+    /// The server's host.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// The server's port.
+    #[arg(long, default_value_t = 8888)]
+    port: u16,
+    /// The lines to send (default: "Hello World!").
+    messages: Vec<String>,
+}
+
+#[allow(dead_code)] // the test includes this file for `exchange` alone
+fn main() -> std::process::ExitCode {
+    let Args {
+        host,
+        port,
+        mut messages,
+    } = clap::Parser::parse();
     if messages.is_empty() {
         messages.push("Hello World!".to_string());
     }
@@ -64,10 +67,13 @@ fn main() {
         Ok(replies)
     });
     match result {
-        Ok(replies) => replies.iter().for_each(|r| println!("{r}")),
+        Ok(replies) => {
+            replies.iter().for_each(|r| println!("{r}"));
+            std::process::ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("sync_line_client: {host}:{port}: {e}");
-            std::process::exit(1);
+            std::process::ExitCode::FAILURE
         }
     }
 }

@@ -485,6 +485,27 @@ pub const USAGE: &str =
     "usage: memcached_client [--host 127.0.0.1] [--port 11211] [--limit BYTES] \
                          (set KEY VALUE | get KEY... | gets KEY... | delete KEY | incr KEY N)";
 
+/// `memcached_client`'s flags, for `clap`.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "memcached_client",
+    about = "A memcached client on weir: set KEY VALUE | get KEY... | gets KEY... | delete KEY | incr KEY N"
+)]
+struct Flags {
+    /// The server's host.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// The server's port.
+    #[arg(long, default_value_t = 11211)]
+    port: u16,
+    /// The reader's limit for a reply line, in bytes.
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    limit: Option<u64>,
+    /// The command and its operands.
+    #[arg(trailing_var_arg = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
 /// Runs `memcached_client` with `args` (without the program name), printing
 /// to `out` and `err`; returns the exit code.
 ///
@@ -494,32 +515,31 @@ pub const USAGE: &str =
 /// line goes to `err` with exit code 1, as does a connection or protocol
 /// failure; bad arguments (a key with a space, say) exit 2.
 pub async fn run_cli(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let mut host = "127.0.0.1".to_string();
-    let mut port = 11211u16;
-    let mut options = ConnectOptions::new();
-    let mut i = 0;
     let usage = |err: &mut dyn Write, msg: &str| {
         let _ = writeln!(err, "memcached_client: {msg}\n{USAGE}");
         2
     };
-    while let Some(flag) = args.get(i).filter(|a| a.starts_with("--")) {
-        let Some(value) = args.get(i + 1) else {
-            return usage(err, &format!("{flag} needs a value"));
-        };
-        i += 2;
-        match flag.as_str() {
-            "--host" => host = value.clone(),
-            "--port" => match value.parse() {
-                Ok(p) => port = p,
-                Err(_) => return usage(err, &format!("--port {value:?}: not a port number")),
-            },
-            "--limit" => match value.parse::<usize>() {
-                Ok(n) if n > 0 => options = options.limit(n),
-                _ => return usage(err, &format!("--limit {value:?}: not a positive number")),
-            },
-            _ => return usage(err, &format!("unknown option {flag}")),
+    let flags: Flags = match clap::Parser::try_parse_from(
+        std::iter::once("memcached_client".to_string()).chain(args.iter().cloned()),
+    ) {
+        Ok(f) => f,
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+            let _ = write!(out, "{e}");
+            return 0;
         }
+        Err(e) => {
+            let text = e.to_string();
+            let line = text.lines().next().unwrap_or_default();
+            return usage(err, line.strip_prefix("error: ").unwrap_or(line));
+        }
+    };
+    let (host, port) = (flags.host, flags.port);
+    let mut options = ConnectOptions::new();
+    if let Some(n) = flags.limit {
+        options = options.limit(usize::try_from(n).unwrap_or(usize::MAX));
     }
+    let args = flags.command;
+    let i = 0;
     let rest: Vec<&[u8]> = args[i..].iter().map(|a| a.as_bytes()).collect();
     let Some((&verb, operands)) = rest.split_first() else {
         return usage(err, "no command given");

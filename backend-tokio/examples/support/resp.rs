@@ -510,6 +510,71 @@ pub struct CliArgs {
     pub commands: Vec<Vec<String>>,
 }
 
+/// `redis_client`'s flags, for `clap`.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "redis_client",
+    about = "A Redis client on weir: runs one command, or several pipelined, and prints the replies as `redis-cli -e` does"
+)]
+struct Flags {
+    /// The server's host.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// The server's port.
+    #[arg(long, default_value_t = 6379)]
+    port: u16,
+    /// The reader's limit for a reply line, in bytes.
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    limit: Option<u64>,
+    /// Several commands separated by `;`, written in one go, then every reply read.
+    #[arg(
+        long,
+        value_name = "'CMD ARG...;CMD ARG...'",
+        conflicts_with = "command"
+    )]
+    pipeline: Option<String>,
+    /// The command and its arguments (everything after the command is its
+    /// arguments, flags included).
+    #[arg(trailing_var_arg = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+/// Parses the arguments with `clap`; `--help` comes back as an error of kind
+/// `DisplayHelp` carrying the help text.
+fn parse_flags(args: &[String]) -> Result<CliArgs, clap::Error> {
+    let flags: Flags = clap::Parser::try_parse_from(
+        std::iter::once("redis_client".to_string()).chain(args.iter().cloned()),
+    )?;
+    let usage = |msg: &str| clap::Error::raw(clap::error::ErrorKind::MissingRequiredArgument, msg);
+    let commands: Vec<Vec<String>> = match flags.pipeline {
+        Some(p) => p
+            .split(';')
+            .map(|c| c.split_whitespace().map(String::from).collect::<Vec<_>>())
+            .filter(|c| !c.is_empty())
+            .collect(),
+        None if flags.command.is_empty() => Vec::new(),
+        None => vec![flags.command],
+    };
+    if commands.is_empty() {
+        return Err(usage("no command given"));
+    }
+    Ok(CliArgs {
+        host: flags.host,
+        port: flags.port,
+        limit: flags
+            .limit
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        commands,
+    })
+}
+
+/// What a `clap` error says, as one line without its `error: ` prefix.
+fn first_line(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let line = text.lines().next().unwrap_or_default();
+    line.strip_prefix("error: ").unwrap_or(line).to_string()
+}
+
 /// Parses `redis_client`'s arguments (without the program name). Options
 /// come before the command; `--` ends them.
 ///
@@ -517,63 +582,7 @@ pub struct CliArgs {
 ///
 /// A message saying what is wrong, for the usage line.
 pub fn parse_cli(args: &[String]) -> Result<CliArgs, String> {
-    let mut host = "127.0.0.1".to_string();
-    let mut port = 6379u16;
-    let mut limit = None;
-    let mut pipeline = None;
-    let mut i = 0;
-    while let Some(flag) = args.get(i).filter(|a| a.starts_with("--")) {
-        i += 1;
-        if flag == "--" {
-            break;
-        }
-        let value = args
-            .get(i)
-            .ok_or_else(|| format!("{flag} needs a value"))?
-            .clone();
-        i += 1;
-        match flag.as_str() {
-            "--host" => host = value,
-            "--port" => {
-                port = value
-                    .parse()
-                    .map_err(|_| format!("--port {value:?}: not a port number"))?
-            }
-            "--limit" => {
-                let n: usize = value
-                    .parse()
-                    .map_err(|_| format!("--limit {value:?}: not a number of bytes"))?;
-                if n == 0 {
-                    return Err("--limit must be at least 1 byte".into());
-                }
-                limit = Some(n);
-            }
-            "--pipeline" => pipeline = Some(value),
-            _ => return Err(format!("unknown option {flag}")),
-        }
-    }
-    let rest: Vec<String> = args[i..].to_vec();
-    let commands = match pipeline {
-        Some(_) if !rest.is_empty() => {
-            return Err("give either --pipeline or a command, not both".into())
-        }
-        Some(p) => p
-            .split(';')
-            .map(|c| c.split_whitespace().map(String::from).collect::<Vec<_>>())
-            .filter(|c| !c.is_empty())
-            .collect(),
-        None if rest.is_empty() => Vec::new(),
-        None => vec![rest],
-    };
-    if commands.is_empty() {
-        return Err("no command given".into());
-    }
-    Ok(CliArgs {
-        host,
-        port,
-        limit,
-        commands,
-    })
+    parse_flags(args).map_err(|e| first_line(&e))
 }
 
 /// Runs `redis_client` with `args` (without the program name), printing
@@ -587,10 +596,14 @@ pub fn parse_cli(args: &[String]) -> Result<CliArgs, String> {
 /// pipeline, after the other replies are printed). A connection or protocol failure prints
 /// `redis_client: ...` and exits 1; bad arguments exit 2.
 pub async fn run_cli(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let cli = match parse_cli(args) {
+    let cli = match parse_flags(args) {
         Ok(cli) => cli,
-        Err(msg) => {
-            let _ = writeln!(err, "redis_client: {msg}\n{USAGE}");
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+            let _ = write!(out, "{e}");
+            return 0;
+        }
+        Err(e) => {
+            let _ = writeln!(err, "redis_client: {}\n{USAGE}", first_line(&e));
             return 2;
         }
     };

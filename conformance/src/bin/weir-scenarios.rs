@@ -1,11 +1,14 @@
-//! `weir-scenarios FILE...`: runs reader scenario files on weir-core and
+//! `weir-scenarios FILE...`: runs reader scenario files on weir-proto and
 //! prints one JSON result line per scenario (`-` reads standard input).
 //!
 //! `weir-scenarios --generate SEED COUNT` prints COUNT random scenarios
 //! (the differential test's generator) as a scenario file instead.
 //!
-//! A file that cannot be read or parsed gives a message on stderr and exit
-//! code 2; nothing is printed for it.
+//! A bad scenario (bad JSON, an unknown step, ...) is reported on stderr as
+//! `weir-scenarios: FILE:LINE: scenario "NAME": why` and skipped; the other
+//! scenarios still run and print, and the exit code is 2. A file that cannot
+//! be read is reported the same way, and the other files still run. The
+//! format is `conformance/SCENARIOS.md`.
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -14,7 +17,7 @@ fn main() -> ExitCode {
     let files: Vec<String> = std::env::args().skip(1).collect();
     if files.is_empty() || files.iter().any(|f| f == "-h" || f == "--help") {
         eprintln!(
-            "usage: weir-scenarios FILE...   (runs scenario files on weir-core; `-` is stdin)"
+            "usage: weir-scenarios FILE...   (runs scenario files on weir-proto; `-` is stdin)"
         );
         return ExitCode::from(2);
     }
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
             Err(_) => ExitCode::from(2),
         };
     }
+    let mut failed = false;
     for file in &files {
         let bytes = if file == "-" {
             let mut b = Vec::new();
@@ -43,21 +47,33 @@ fn main() -> ExitCode {
             Ok(b) => b,
             Err(e) => {
                 eprintln!("weir-scenarios: {file}: cannot read: {e}");
-                return ExitCode::from(2);
+                failed = true;
+                continue;
             }
         };
-        let scenarios = match weir_conformance::parse_bytes(&bytes) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("weir-scenarios: {file}:{}: {}", e.line, e.message);
-                return ExitCode::from(2);
-            }
-        };
-        for s in &scenarios {
-            if writeln!(out, "{}", weir_conformance::run(s).to_json()).is_err() {
-                return ExitCode::from(2);
+        for parsed in weir_conformance::parse_each_bytes(&bytes) {
+            match parsed {
+                Ok(s) => {
+                    if writeln!(out, "{}", weir_conformance::run(&s).to_json()).is_err() {
+                        return ExitCode::from(2);
+                    }
+                }
+                Err(e) => {
+                    failed = true;
+                    match &e.name {
+                        Some(name) => eprintln!(
+                            "weir-scenarios: {file}:{}: scenario {name:?}: {}",
+                            e.line, e.message
+                        ),
+                        None => eprintln!("weir-scenarios: {file}:{}: {}", e.line, e.message),
+                    }
+                }
             }
         }
     }
-    ExitCode::SUCCESS
+    if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
