@@ -102,15 +102,14 @@ pub struct ReadBuffer {
     scan_id: u64,
     scan_off: usize,
     /// Size of the allocation (the *block*) `buf` lives in; 0 for none.
+    /// `buf` starts [`consumed`](Self::consumed) bytes into it.
     block: usize,
-    /// Bytes taken off the front of the block since it was allocated or
-    /// last reclaimed: `buf` starts `consumed` bytes into the block.
-    consumed: usize,
-    /// Some result was split off the block (shares it) since then.
-    shared: bool,
     /// A block was seen held by results after the reader was done with it:
     /// the application keeps results, so small ones are copied from now on.
+    /// Until then every result is split off the block (shares it).
     copy_small: bool,
+    /// With `copy_small`: a (large) result was split off this block.
+    big_split: bool,
 }
 
 impl std::fmt::Debug for ReadBuffer {
@@ -165,9 +164,8 @@ impl ReadBuffer {
             scan_id: NEWLINE_ID,
             scan_off: 0,
             block: 0,
-            consumed: 0,
-            shared: false,
             copy_small: false,
+            big_split: false,
         }
     }
 
@@ -792,11 +790,10 @@ impl ReadBuffer {
             self.buf.advance(n);
             data
         } else {
-            self.shared = true;
+            self.big_split |= self.copy_small;
             self.buf.split_to(n).freeze()
         };
         self.filled -= n;
-        self.consumed += n;
         if self.filled == 0 && self.buf.capacity() > SHRINK_ABOVE {
             self.leave_block();
         }
@@ -812,8 +809,16 @@ impl ReadBuffer {
             return;
         }
         self.buf.truncate(self.filled);
-        if self.reclaim() && self.buf.capacity() >= want {
-            return;
+        let consumed = self.consumed();
+        // Moving the bytes back must cost no more than the bytes taken.
+        if self.block >= want && consumed > 0 && consumed >= self.filled {
+            // Room for the whole block: granted (by moving the bytes to
+            // the front) only if no result shares it. Never allocates.
+            if self.buf.try_reclaim(self.block - self.filled) {
+                debug_assert_eq!(self.consumed(), 0);
+                self.big_split = false;
+                return;
+            }
         }
         // Grow in powers of two: growing to `want` exactly leaves odd
         // capacities (4+8+16+32+64 KiB reads give 124 KiB) that the next
@@ -822,51 +827,42 @@ impl ReadBuffer {
         let cap = want.checked_next_power_of_two().unwrap_or(want);
         let mut block = BytesMut::with_capacity(cap);
         block.extend_from_slice(&self.buf[..self.filled]);
-        self.buf = block;
-        self.block = cap;
-        self.consumed = 0;
-        self.shared = false;
+        let old = std::mem::replace(&mut self.buf, block);
+        let old_block = std::mem::replace(&mut self.block, cap);
+        self.notice_kept(old, old_block);
     }
 
-    /// Moves the buffered bytes (`buf.len() == filled`) to the front of the
-    /// block if no result holds it; true if so. Also the probe that tells
-    /// whether the application keeps results: a block it is done with that
-    /// results still hold turns copying of small results on.
-    fn reclaim(&mut self) -> bool {
-        if self.consumed == 0 {
-            return false;
+    /// The reader is done with `old` (a block of `old_block` bytes): if
+    /// results still hold it, the application keeps results, and small
+    /// ones are copied from now on.
+    fn notice_kept(&mut self, mut old: BytesMut, old_block: usize) {
+        let may_be_shared = !self.copy_small || self.big_split;
+        self.big_split = false;
+        if old_block == 0 || !may_be_shared {
+            return;
         }
-        if self.consumed < self.filled {
-            // Moving the bytes back would cost more than the bytes taken:
-            // a new block. Whether results still hold this one is not
-            // asked (the check would move them); if any were split off,
-            // assume so.
-            self.copy_small |= self.shared;
-            return false;
+        old.truncate(0);
+        let consumed = old_block - old.capacity();
+        // With nothing left in it, reclaiming the whole block moves no
+        // byte and never allocates: it succeeds exactly when no result
+        // shares the block.
+        if consumed > 0 && !old.try_reclaim(old_block) {
+            self.copy_small = true;
         }
-        // Room for the whole block: granted (by moving the bytes to the
-        // front) only if no result shares the block. Never allocates.
-        if self.buf.try_reclaim(self.block - self.filled) {
-            self.consumed = 0;
-            self.shared = false;
-            true
-        } else {
-            self.copy_small |= self.shared;
-            false
-        }
+    }
+
+    /// Bytes taken off the front of the block since it was allocated or
+    /// last reclaimed: `buf` starts this far into the block.
+    fn consumed(&self) -> usize {
+        self.block - self.buf.capacity()
     }
 
     /// Drops the block (the buffer is empty); results may still hold it.
     fn leave_block(&mut self) {
         debug_assert_eq!(self.filled, 0);
-        self.buf.truncate(0);
-        if self.shared {
-            self.reclaim();
-        }
-        self.buf = BytesMut::new();
-        self.block = 0;
-        self.consumed = 0;
-        self.shared = false;
+        let old = std::mem::take(&mut self.buf);
+        let old_block = std::mem::take(&mut self.block);
+        self.notice_kept(old, old_block);
     }
 }
 

@@ -404,7 +404,7 @@ fn results_kept_turn_copying_on() {
     // A large result is still split off, if it is a large part of its block.
     rb.feed(&[b'x'; 3000]).unwrap();
     let big = ready(rb.read_exactly(3000));
-    assert!(rb.shared);
+    assert!(rb.big_split);
     assert_eq!(big.len(), 3000);
 }
 
@@ -423,4 +423,27 @@ fn release_if_empty_notices_a_kept_result() {
     drop(ready(rb.read_line()));
     rb.release_if_empty();
     assert!(!rb.copy_small);
+}
+
+#[test]
+fn results_dropped_across_a_growing_read_stay_shared() {
+    // A small header dropped at once, then a body larger than the block:
+    // the reader grows with a byte of the old block taken, and must not
+    // take the old block for one that results hold.
+    let mut rb = ReadBuffer::new(1 << 20).unwrap();
+    for _ in 0..3 {
+        rb.feed(&[7u8; 4096]).unwrap();
+        drop(ready(rb.read_exactly(4)));
+        assert!(rb.read_exactly(100_000).unwrap().is_need_data());
+        rb.feed(&vec![1u8; 100_000 - 4092]).unwrap();
+        drop(ready(rb.read_exactly(100_000)));
+    }
+    assert!(!rb.copy_small);
+    // The same, keeping the header: noticed.
+    rb.feed(&[7u8; 4096]).unwrap();
+    let kept = ready(rb.read_exactly(4));
+    assert!(rb.read_exactly(100_000).unwrap().is_need_data());
+    rb.feed(&vec![1u8; 300_000]).unwrap();
+    assert!(rb.copy_small);
+    assert_eq!(&kept[..], &[7u8; 4][..]);
 }
