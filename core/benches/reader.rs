@@ -3,10 +3,11 @@
 //! Three groups (see `core/benches/README.md` for the targets and results):
 //! - `lines`: 64 MiB of 10–200 byte lines, weir's `read_line` fed in 64 KiB
 //!   chunks, beside a bare memchr loop, the same loop splitting each line off
-//!   a `BytesMut` (the floor for owned `Bytes`), tokio's `BufReader::read_until` and
+//!   a `BytesMut` (the floor for owned `Bytes`) or copying it out, tokio's `BufReader::read_until` and
 //!   `read_line`, and tokio-util's `LinesCodec`;
 //! - `records`: 64 MiB of HTTP-head-like records, weir's
-//!   `read_until(b"\r\n\r\n")` beside a `memmem::Finder` scan;
+//!   `read_until(b"\r\n\r\n")` beside a `memmem::Finder` scan, and the
+//!   same scan splitting each record off a `BytesMut` fed in 64 KiB chunks;
 //! - `byte_at_a_time`: one 256 KiB and one 1 MiB line fed a byte at a time to
 //!   `read_until(b"\r\n\r\n")`: the 1 MiB time must be about 4× the 256 KiB
 //!   time (linear), not 16× (quadratic).
@@ -16,7 +17,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Buf, Bytes, BytesMut};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use memchr::memmem;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -125,6 +126,22 @@ fn bytesmut_split_floor(data: &[u8]) -> u64 {
     n
 }
 
+/// The same loop, each line copied out (`Bytes::copy_from_slice`, one
+/// allocation) and the buffer advanced past it: nothing shares the buffer.
+fn bytesmut_copy_floor(data: &[u8]) -> u64 {
+    let mut buf = BytesMut::new();
+    let mut n = 0;
+    for chunk in data.chunks(CHUNK) {
+        buf.extend_from_slice(chunk);
+        while let Some(i) = memchr::memchr(b'\n', &buf) {
+            black_box(Bytes::copy_from_slice(&buf[..i + 1]));
+            buf.advance(i + 1);
+            n += 1;
+        }
+    }
+    n
+}
+
 /// Every line's `(start, end)` with a bare memchr loop: the ceiling for a line reader.
 fn memchr_lines(data: &[u8]) -> u64 {
     let mut start = 0;
@@ -220,6 +237,22 @@ fn memmem_records(data: &[u8], finder: &memmem::Finder<'_>) -> u64 {
     n
 }
 
+/// Every record split off a `BytesMut` fed in 64 KiB chunks, right after one
+/// `memmem::Finder` finds its end: the owned-`Bytes` floor for records, fed
+/// (and so copied) as weir is.
+fn memmem_split_floor(data: &[u8], finder: &memmem::Finder<'_>) -> u64 {
+    let mut buf = BytesMut::new();
+    let mut n = 0;
+    for chunk in data.chunks(CHUNK) {
+        buf.extend_from_slice(chunk);
+        while let Some(i) = finder.find(&buf) {
+            black_box(buf.split_to(i + 4).freeze());
+            n += 1;
+        }
+    }
+    n
+}
+
 /// One line of `len` bytes ending `\r\n\r\n`, fed one byte at a time; `read_until`
 /// is asked after every byte.
 fn byte_at_a_time(line: &[u8], sep: &Separators) -> usize {
@@ -240,6 +273,7 @@ fn bench_lines(c: &mut Criterion) {
     assert_eq!(weir_read_line(&data), lines);
     assert_eq!(memchr_lines(&data), lines);
     assert_eq!(bytesmut_split_floor(&data), lines);
+    assert_eq!(bytesmut_copy_floor(&data), lines);
     assert_eq!(tokio_read_until(&rt, &data), lines);
     assert_eq!(tokio_read_line(&rt, &data), lines);
     assert_eq!(lines_codec(&data), lines);
@@ -249,6 +283,9 @@ fn bench_lines(c: &mut Criterion) {
     g.bench_function("weir_read_line", |b| b.iter(|| weir_read_line(&data)));
     g.bench_function("bytesmut_split_floor", |b| {
         b.iter(|| bytesmut_split_floor(&data))
+    });
+    g.bench_function("bytesmut_copy_floor", |b| {
+        b.iter(|| bytesmut_copy_floor(&data))
     });
     g.bench_function("memchr_loop", |b| b.iter(|| memchr_lines(&data)));
     g.bench_function("tokio_read_until", |b| {
@@ -267,6 +304,7 @@ fn bench_records(c: &mut Criterion) {
     let finder = memmem::Finder::new(b"\r\n\r\n");
     assert_eq!(weir_read_until(&data, &sep), records);
     assert_eq!(memmem_records(&data, &finder), records);
+    assert_eq!(memmem_split_floor(&data, &finder), records);
 
     let mut g = c.benchmark_group("records");
     g.throughput(Throughput::Elements(records));
@@ -275,6 +313,9 @@ fn bench_records(c: &mut Criterion) {
     });
     g.bench_function("memmem_finder", |b| {
         b.iter(|| memmem_records(&data, &finder))
+    });
+    g.bench_function("memmem_split_floor", |b| {
+        b.iter(|| memmem_split_floor(&data, &finder))
     });
     g.finish();
 }

@@ -21,7 +21,7 @@
 //! stored error and the limit: the resumable scan offset it keeps is a cache
 //! and never changes a result.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::error::{IncompleteReadError, LimitOverrunError};
 use crate::{Error, Separators, Step};
@@ -32,7 +32,44 @@ pub const DEFAULT_LIMIT: usize = 64 * 1024;
 /// When the buffer empties with more capacity than this, the memory is given back.
 const SHRINK_ABOVE: usize = 256 * 1024;
 
+/// Once the reader copies small results, a result is split off the block
+/// (shared, not copied) only if it is at least 1/`SPLIT_FRACTION` of the
+/// block: a kept result then holds at most `SPLIT_FRACTION` × its size.
+const SPLIT_FRACTION: usize = 4;
+
+/// The scan id of `read_line`'s `\n` (ids of [`Separators`] start at 1).
+const NEWLINE_ID: u64 = 0;
+
 /// asyncio's `StreamReader` buffer, without I/O: feed bytes in, take results out.
+///
+/// # Memory: what a kept result costs
+///
+/// Every read returns an owned [`Bytes`]. The buffer lives in blocks (one
+/// allocation each, a power of two: 64 KiB for 64 KiB reads); a result is
+/// either *split* off its block (no copy; the result shares the block and
+/// keeps all of it alive until the result and every other result split
+/// off it are dropped) or *copied* into an allocation of its own size.
+///
+/// - While results are dropped before the reader is done with their block
+///   (the usual `let line = read_line(); handle(line);`), results are split:
+///   no copy, one reference-count increment and decrement each, and the
+///   block is reused in place.
+/// - Once the reader finds a block it is done with (to grow, to refill, or
+///   in [`release_if_empty`](Self::release_if_empty)) still held by results,
+///   the application keeps results, and from then on a result smaller than
+///   a quarter of its block is copied (one allocation and `memcpy`); larger
+///   ones are still split. A kept result then holds at most its own size,
+///   or at most 4 × its size of buffer.
+/// - So the most one reader ever lets small kept results pin beyond their
+///   own size is the one block in use when it first saw results kept (a
+///   power of two covering what was buffered plus one read: 64–128 KiB
+///   with the defaults), not one block per burst: keeping one 10-byte line out of
+///   each of 2,000 bursts of 100 KiB holds about 0.1 MB, not 200 MB
+///   (`core/tests/retention.rs`).
+///
+/// A [`Bytes`] result can be kept cheaply for as long as needed; to make
+/// sure nothing but its own bytes is held, copy it
+/// (`Bytes::copy_from_slice`).
 ///
 /// # Examples
 ///
@@ -60,12 +97,20 @@ pub struct ReadBuffer {
     /// Bytes at the front that a pending `read_to_end` has taken (CPython
     /// moves them out of the buffer; we keep them in place until EOF).
     to_end: usize,
-    /// Resumable search: (separator id, offset to search from).
-    scan: Option<(u64, usize)>,
+    /// Resumable search: the separator id and the offset to search from
+    /// (0: search from the start, whatever the id).
+    scan_id: u64,
+    scan_off: usize,
+    /// Size of the allocation (the *block*) `buf` lives in; 0 for none.
+    /// `buf` starts [`consumed`](Self::consumed) bytes into it.
+    block: usize,
+    /// A block was seen held by results after the reader was done with it:
+    /// the application keeps results, so small ones are copied from now on.
+    /// Until then every result is split off the block (shares it).
+    copy_small: bool,
+    /// With `copy_small`: a (large) result was split off this block.
+    big_split: bool,
 }
-
-/// `read_line`'s separator, built once.
-static NEWLINE: std::sync::LazyLock<Separators> = std::sync::LazyLock::new(Separators::newline);
 
 impl std::fmt::Debug for ReadBuffer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -116,7 +161,11 @@ impl ReadBuffer {
             error: None,
             paused: false,
             to_end: 0,
-            scan: None,
+            scan_id: NEWLINE_ID,
+            scan_off: 0,
+            block: 0,
+            copy_small: false,
+            big_split: false,
         }
     }
 
@@ -235,6 +284,7 @@ impl ReadBuffer {
         if end <= self.buf.len() {
             self.buf[self.filled..end].copy_from_slice(data);
         } else {
+            self.room(end);
             self.buf.truncate(self.filled);
             self.buf.extend_from_slice(data);
         }
@@ -263,14 +313,7 @@ impl ReadBuffer {
     pub fn spare_mut(&mut self, min: usize) -> &mut [u8] {
         let want = self.filled + min;
         if self.buf.len() < want {
-            if self.buf.capacity() < want {
-                // Grow in powers of two: growing to `want` exactly leaves odd
-                // capacities (4+8+16+32+64 KiB reads give 124 KiB) that the
-                // next reserve doubles, so a connection streaming past a
-                // 64 KiB limit held 248 KiB instead of 128 KiB.
-                let cap = want.checked_next_power_of_two().unwrap_or(want);
-                self.buf.reserve(cap - self.buf.len());
-            }
+            self.room(want);
             self.buf.resize(want, 0);
         }
         &mut self.buf[self.filled..]
@@ -308,8 +351,8 @@ impl ReadBuffer {
     /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn release_if_empty(&mut self) {
-        if self.filled == 0 && self.buf.capacity() > 0 {
-            self.buf = BytesMut::new();
+        if self.filled == 0 && self.block > 0 {
+            self.leave_block();
         }
     }
 
@@ -428,6 +471,10 @@ impl ReadBuffer {
     /// Up to `n` bytes (asyncio's `read(n)`): empty at once for `n == 0`;
     /// otherwise waits for at least one byte; empty at EOF.
     ///
+    /// Memory: the result is split off the buffer (shared, no copy) or, once
+    /// results are seen kept, copied if small beside the buffer's block; see
+    /// [`ReadBuffer`]'s *Memory* section for what a kept result holds.
+    ///
     /// # Errors
     ///
     /// The stored connection error, if any.
@@ -461,6 +508,10 @@ impl ReadBuffer {
     /// While it waits, the bytes it has taken no longer count as buffered
     /// (as in CPython), but they stay in place: start another read, or call
     /// [`abandon`](Self::abandon), and they count again.
+    ///
+    /// Memory: the result is split off the buffer (shared, no copy) or, once
+    /// results are seen kept, copied if small beside the buffer's block; see
+    /// [`ReadBuffer`]'s *Memory* section for what a kept result holds.
     ///
     /// # Errors
     ///
@@ -499,6 +550,10 @@ impl ReadBuffer {
     }
 
     /// Exactly `n` bytes (asyncio's `readexactly`).
+    ///
+    /// Memory: the result is split off the buffer (shared, no copy) or, once
+    /// results are seen kept, copied if small beside the buffer's block; see
+    /// [`ReadBuffer`]'s *Memory* section for what a kept result holds.
     ///
     /// # Errors
     ///
@@ -539,6 +594,10 @@ impl ReadBuffer {
     /// One line, through `\n` (asyncio's `readline`): at EOF the partial
     /// line, and empty once nothing is left.
     ///
+    /// Memory: the result is split off the buffer (shared, no copy) or, once
+    /// results are seen kept, copied if small beside the buffer's block; see
+    /// [`ReadBuffer`]'s *Memory* section for what a kept result holds.
+    ///
     /// # Errors
     ///
     /// [`Error::LineTooLong`] when the line is longer than the limit: the line
@@ -556,26 +615,63 @@ impl ReadBuffer {
     /// assert_eq!(&l[..], b"ok\n");
     /// # Ok::<(), weir_proto::Error>(())
     /// ```
+    #[inline]
     pub fn read_line(&mut self) -> Result<Step<Bytes>, Error> {
         self.start()?;
-        match self.until(&NEWLINE) {
-            Err(Error::IncompleteRead(e)) => Ok(Step::Ready(e.partial)),
-            Err(Error::LimitOverrun(e)) => {
-                let found = self.buf[..self.filled].get(e.consumed) == Some(&b'\n');
-                let drop = if found { e.consumed + 1 } else { self.filled };
-                let _ = self.take(drop);
+        // `until` for the one separator `\n`, written out: this is the
+        // per-line path.
+        let from = if self.scan_id == NEWLINE_ID {
+            self.scan_off
+        } else {
+            0
+        };
+        if let Some(i) = memchr::memchr(b'\n', &self.buf[from..self.filled]) {
+            let start = from + i;
+            if start <= self.limit {
+                let data = self.take(start + 1);
                 self.maybe_resume();
-                Err(Error::LineTooLong {
-                    limit: self.limit,
-                    separator_found: found,
-                })
+                return Ok(Step::Ready(data));
             }
-            other => other,
+            // CPython drops the line through its `\n`.
+            return Err(self.line_too_long(start + 1, true));
+        }
+        self.line_not_found(from)
+    }
+
+    /// `read_line` found no `\n` after `from`.
+    #[inline(never)]
+    fn line_not_found(&mut self, from: usize) -> Result<Step<Bytes>, Error> {
+        if self.filled > from {
+            if self.filled > self.limit {
+                // CPython drops the whole buffer; not cached (see `until`).
+                return Err(self.line_too_long(self.filled, false));
+            }
+            self.scan_id = NEWLINE_ID;
+            self.scan_off = self.filled;
+        }
+        if self.eof {
+            // CPython's readline returns the partial line at EOF.
+            return Ok(Step::Ready(self.take(self.filled)));
+        }
+        Ok(self.wait())
+    }
+
+    #[cold]
+    fn line_too_long(&mut self, drop: usize, found: bool) -> Error {
+        let _ = self.take(drop);
+        self.maybe_resume();
+        Error::LineTooLong {
+            limit: self.limit,
+            separator_found: found,
         }
     }
 
     /// Bytes through the first separator, which is included (asyncio's
     /// `readuntil`; several separators as CPython 3.13).
+    ///
+    /// Memory: the result is split off the buffer (shared, no copy) or, once
+    /// results are seen kept, copied if small beside the buffer's block; see
+    /// [`ReadBuffer`]'s *Memory* section for what a kept result holds.
     ///
     /// # Errors
     ///
@@ -596,6 +692,7 @@ impl ReadBuffer {
     /// assert_eq!(rb.buffered(), 4);
     /// # Ok::<(), weir_proto::Error>(())
     /// ```
+    #[inline]
     pub fn read_until(&mut self, seps: &Separators) -> Result<Step<Bytes>, Error> {
         self.start()?;
         self.until(seps)
@@ -623,15 +720,17 @@ impl ReadBuffer {
     #[inline(always)]
     fn until(&mut self, seps: &Separators) -> Result<Step<Bytes>, Error> {
         let (min, max) = (seps.min_len(), seps.max_len());
-        let mut offset = match self.scan {
-            Some((id, off)) if id == seps.id() => off,
-            _ => 0,
+        let mut offset = if self.scan_id == seps.id() {
+            self.scan_off
+        } else {
+            0
         };
         let buflen = self.filled;
         if buflen.saturating_sub(offset) >= min {
             if let Some((start, end)) = seps.find(&self.buf[..buflen], offset) {
                 if start > self.limit {
-                    self.scan = Some((seps.id(), offset));
+                    self.scan_id = seps.id();
+                    self.scan_off = offset;
                     return Err(Error::LimitOverrun(LimitOverrunError {
                         consumed: start,
                         separator_found: true,
@@ -650,7 +749,8 @@ impl ReadBuffer {
                     separator_found: false,
                 }));
             }
-            self.scan = Some((seps.id(), offset));
+            self.scan_id = seps.id();
+            self.scan_off = offset;
         }
         if self.eof {
             let partial = self.take(self.filled);
@@ -686,19 +786,93 @@ impl ReadBuffer {
         self.to_end = 0;
     }
 
-    /// Splits `n` bytes off the front without copying.
+    /// Takes `n` bytes off the front: split off the block (shared, no
+    /// copy), or copied once the reader has seen results kept and the
+    /// result is small beside the block (see the type's memory notes).
     #[inline(always)]
     fn take(&mut self, n: usize) -> Bytes {
-        self.scan = None;
+        self.scan_off = 0;
         if n == 0 {
             return Bytes::new();
         }
-        let data = self.buf.split_to(n).freeze();
+        let data = if self.copy_small && n.saturating_mul(SPLIT_FRACTION) < self.block {
+            let data = Bytes::copy_from_slice(&self.buf[..n]);
+            self.buf.advance(n);
+            data
+        } else {
+            self.big_split |= self.copy_small;
+            self.buf.split_to(n).freeze()
+        };
         self.filled -= n;
         if self.filled == 0 && self.buf.capacity() > SHRINK_ABOVE {
-            self.buf = BytesMut::new();
+            self.leave_block();
         }
         data
+    }
+
+    /// Makes `buf` able to hold `want` bytes (`want > filled`) in all:
+    /// room left in the block, else the block reclaimed (its data moved to
+    /// the front) if no result holds it, else a new block, a power of two.
+    /// Spare room past `filled` may be dropped.
+    fn room(&mut self, want: usize) {
+        if self.buf.capacity() >= want {
+            return;
+        }
+        self.buf.truncate(self.filled);
+        let consumed = self.consumed();
+        // Moving the bytes back must cost no more than the bytes taken.
+        if self.block >= want && consumed > 0 && consumed >= self.filled {
+            // Room for the whole block: granted (by moving the bytes to
+            // the front) only if no result shares it. Never allocates.
+            if self.buf.try_reclaim(self.block - self.filled) {
+                debug_assert_eq!(self.consumed(), 0);
+                self.big_split = false;
+                return;
+            }
+        }
+        // Grow in powers of two: growing to `want` exactly leaves odd
+        // capacities (4+8+16+32+64 KiB reads give 124 KiB) that the next
+        // reserve doubles, so a connection streaming past a 64 KiB limit
+        // held 248 KiB instead of 128 KiB.
+        let cap = want.checked_next_power_of_two().unwrap_or(want);
+        let mut block = BytesMut::with_capacity(cap);
+        block.extend_from_slice(&self.buf[..self.filled]);
+        let old = std::mem::replace(&mut self.buf, block);
+        let old_block = std::mem::replace(&mut self.block, cap);
+        self.notice_kept(old, old_block);
+    }
+
+    /// The reader is done with `old` (a block of `old_block` bytes): if
+    /// results still hold it, the application keeps results, and small
+    /// ones are copied from now on.
+    fn notice_kept(&mut self, mut old: BytesMut, old_block: usize) {
+        let may_be_shared = !self.copy_small || self.big_split;
+        self.big_split = false;
+        if old_block == 0 || !may_be_shared {
+            return;
+        }
+        old.truncate(0);
+        let consumed = old_block - old.capacity();
+        // With nothing left in it, reclaiming the whole block moves no
+        // byte and never allocates: it succeeds exactly when no result
+        // shares the block.
+        if consumed > 0 && !old.try_reclaim(old_block) {
+            self.copy_small = true;
+        }
+    }
+
+    /// Bytes taken off the front of the block since it was allocated or
+    /// last reclaimed: `buf` starts this far into the block.
+    fn consumed(&self) -> usize {
+        self.block - self.buf.capacity()
+    }
+
+    /// Drops the block (the buffer is empty); results may still hold it.
+    fn leave_block(&mut self) {
+        debug_assert_eq!(self.filled, 0);
+        let old = std::mem::take(&mut self.buf);
+        let old_block = std::mem::take(&mut self.block);
+        self.notice_kept(old, old_block);
     }
 }
 

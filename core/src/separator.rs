@@ -145,14 +145,6 @@ impl Separators {
         })
     }
 
-    /// `read_line`'s separator. Id 0 is reserved for it.
-    pub(crate) fn newline() -> Separators {
-        Separators {
-            id: 0,
-            seps: vec![Sep::Byte(b'\n')],
-        }
-    }
-
     pub(crate) fn id(&self) -> u64 {
         self.id
     }

@@ -325,3 +325,125 @@ fn read_to_end_failing_drops_what_it_set_aside_other_reads_give_it_back() {
     assert!(matches!(rb.read(1), Err(Error::Connection(_))));
     assert_eq!(rb.buffered(), 3);
 }
+
+/// 64 KiB of lines of 1..=120 bytes, deterministic.
+fn mixed_lines() -> Vec<u8> {
+    let mut data = Vec::new();
+    let mut x = 7u32;
+    while data.len() < 64 << 10 {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        let len = (x >> 16) as usize % 120;
+        data.extend(std::iter::repeat_n(b'a' + (len % 26) as u8, len));
+        data.push(b'\n');
+    }
+    data
+}
+
+/// Reads every line of `data` fed in `chunk`-byte pieces; `keep`: hold every
+/// result (results pin what they share), else drop each at once.
+fn all_lines(rb: &mut ReadBuffer, data: &[u8], chunk: usize, keep: bool) -> Vec<Bytes> {
+    let mut out = Vec::new();
+    let mut kept = Vec::new();
+    for piece in data.chunks(chunk) {
+        rb.feed(piece).unwrap();
+        while let Step::Ready(l) = rb.read_line().unwrap() {
+            out.push(Bytes::copy_from_slice(&l));
+            if keep {
+                kept.push(l);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn results_are_the_same_whether_shared_or_copied() {
+    let data = mixed_lines();
+    for chunk in [1, 7, 100, 4096, 70_000] {
+        let mut shared = ReadBuffer::new(1 << 10).unwrap();
+        let mut copied = ReadBuffer::new(1 << 10).unwrap();
+        copied.copy_small = true;
+        let a = all_lines(&mut shared, &data, chunk, false);
+        let b = all_lines(&mut copied, &data, chunk, false);
+        assert_eq!(a, b, "chunk={chunk}");
+        assert_eq!(a.concat(), data);
+    }
+}
+
+#[test]
+fn results_dropped_at_once_are_shared_and_the_block_reused() {
+    let data = mixed_lines();
+    let mut rb = ReadBuffer::new(1 << 10).unwrap();
+    for _ in 0..4 {
+        all_lines(&mut rb, &data, 4096, false);
+    }
+    // Nothing was kept: the reader still splits (no copy) and reuses one
+    // block (4 KiB feeds after a partial line: 8 KiB).
+    assert!(!rb.copy_small);
+    assert!(rb.block <= 8192, "block {}", rb.block);
+}
+
+#[test]
+fn results_kept_turn_copying_on() {
+    let data = mixed_lines();
+    let mut rb = ReadBuffer::new(1 << 10).unwrap();
+    let kept = {
+        let mut kept = Vec::new();
+        for piece in data.chunks(4096) {
+            rb.feed(piece).unwrap();
+            while let Step::Ready(l) = rb.read_line().unwrap() {
+                kept.push(l);
+            }
+        }
+        kept
+    };
+    // The first block was found held by results when the reader was done
+    // with it: small results are copied from then on.
+    assert!(rb.copy_small);
+    assert_eq!(kept.concat(), data);
+    // A large result is still split off, if it is a large part of its block.
+    rb.feed(&[b'x'; 3000]).unwrap();
+    let big = ready(rb.read_exactly(3000));
+    assert!(rb.big_split);
+    assert_eq!(big.len(), 3000);
+}
+
+#[test]
+fn release_if_empty_notices_a_kept_result() {
+    let mut rb = ReadBuffer::default();
+    rb.feed(b"kept\n").unwrap();
+    let kept = ready(rb.read_line());
+    assert!(!rb.copy_small);
+    rb.release_if_empty();
+    assert!(rb.copy_small);
+    assert_eq!(&kept[..], b"kept\n");
+    // Dropped at once: nothing to notice.
+    let mut rb = ReadBuffer::default();
+    rb.feed(b"dropped\n").unwrap();
+    drop(ready(rb.read_line()));
+    rb.release_if_empty();
+    assert!(!rb.copy_small);
+}
+
+#[test]
+fn results_dropped_across_a_growing_read_stay_shared() {
+    // A small header dropped at once, then a body larger than the block:
+    // the reader grows with a byte of the old block taken, and must not
+    // take the old block for one that results hold.
+    let mut rb = ReadBuffer::new(1 << 20).unwrap();
+    for _ in 0..3 {
+        rb.feed(&[7u8; 4096]).unwrap();
+        drop(ready(rb.read_exactly(4)));
+        assert!(rb.read_exactly(100_000).unwrap().is_need_data());
+        rb.feed(&vec![1u8; 100_000 - 4092]).unwrap();
+        drop(ready(rb.read_exactly(100_000)));
+    }
+    assert!(!rb.copy_small);
+    // The same, keeping the header: noticed.
+    rb.feed(&[7u8; 4096]).unwrap();
+    let kept = ready(rb.read_exactly(4));
+    assert!(rb.read_exactly(100_000).unwrap().is_need_data());
+    rb.feed(&vec![1u8; 300_000]).unwrap();
+    assert!(rb.copy_small);
+    assert_eq!(&kept[..], &[7u8; 4][..]);
+}
