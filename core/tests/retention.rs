@@ -16,7 +16,7 @@
 #![cfg(target_os = "linux")]
 
 use bytes::Bytes;
-use weir_core::{ReadBuffer, Step};
+use weir_proto::{ReadBuffer, Step};
 
 const BURSTS: usize = 2_000;
 const BURST: usize = 100 << 10;
@@ -59,7 +59,7 @@ fn burst(i: usize) -> Vec<u8> {
     b
 }
 
-fn ready(s: Result<Step<Bytes>, weir_core::Error>) -> Option<Bytes> {
+fn ready(s: Result<Step<Bytes>, weir_proto::Error>) -> Option<Bytes> {
     match s.unwrap() {
         Step::Ready(b) => Some(b),
         Step::NeedData => None,
