@@ -649,7 +649,7 @@ fn a_flood_of_overlong_lines_is_refused_in_bounded_memory() {
 
 // ----- 2. a reader that stops ---------------------------------------------------
 
-const STALL_TOTAL: usize = 16 << 20;
+const STALL_TOTAL: usize = 32 << 20;
 const STALL_MAX_WRITE: usize = 24 * 1024;
 
 /// What the writing handler saw.

@@ -14,6 +14,10 @@
 //! 3. **Flow control**: [`is_paused`](WriteBuffer::is_paused) is true from the
 //!    moment the buffer goes above the high watermark until it drains to the
 //!    low one; `drain` waits while it is true.
+//! 4. **When to send**: [`flush_decision`](WriteBuffer::flush_decision) says
+//!    whether what is queued should go out now or may wait until the
+//!    connection's reader is about to wait for the socket (the rule a
+//!    hand-written `BufWriter` follows: flush when the read buffer runs dry).
 
 use std::collections::VecDeque;
 use std::io::IoSlice;
@@ -36,6 +40,40 @@ const COPY_BELOW: usize = 512;
 /// an idle connection keeps at most this much write room, and a busy one
 /// writing small lines reuses its tail without allocating.
 const KEEP_TAIL: usize = 4 * 1024;
+
+/// Once this much is queued, [`WriteBuffer::flush_decision`] says
+/// [`Flush::Now`]: a large reply starts on its way while the reader is still
+/// parsing input (a `BufWriter` of 8 KiB writes a 16 KiB line through at once).
+pub const FLUSH_NOW_AT: usize = 16 * 1024;
+
+/// What a driver should do with the bytes a [`WriteBuffer`] holds: the flush
+/// decision, made without any I/O.
+///
+/// # Examples
+///
+/// ```
+/// use weir_proto::{Flush, WriteBuffer};
+/// let mut wb = WriteBuffer::new();
+/// assert_eq!(wb.flush_decision(), Flush::Idle);
+/// wb.write(b"PONG\r\n")?;
+/// assert_eq!(wb.flush_decision(), Flush::BeforeRead);
+/// wb.write(&[b'x'; 20_000])?;
+/// assert_eq!(wb.flush_decision(), Flush::Now);
+/// # Ok::<(), weir_proto::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flush {
+    /// Nothing to send and no shutdown to do.
+    Idle,
+    /// Small writes are queued: send them when the connection's reader is
+    /// about to wait for input, so that the replies to everything already
+    /// received leave in one system call, or from a background flusher when
+    /// no read follows.
+    BeforeRead,
+    /// Send now: enough is queued to fill a segment train, the writer is
+    /// paused (someone waits in `drain`), or EOF/close asks for a shutdown.
+    Now,
+}
 
 /// High and low watermarks, with CPython's defaults and rule (high ≥ low ≥ 0).
 ///
@@ -469,6 +507,34 @@ impl WriteBuffer {
     /// ```
     pub fn is_paused(&self) -> bool {
         self.paused
+    }
+
+    /// Whether the queued bytes should be sent now, before the next read
+    /// waits, or not at all (see [`Flush`]). A pure function of the buffer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_proto::{Flush, WriteBuffer};
+    /// let mut wb = WriteBuffer::new();
+    /// wb.write(b"a\n")?;
+    /// assert_eq!(wb.flush_decision(), Flush::BeforeRead);
+    /// wb.close();
+    /// assert_eq!(wb.flush_decision(), Flush::Now);
+    /// # Ok::<(), weir_proto::Error>(())
+    /// ```
+    pub fn flush_decision(&self) -> Flush {
+        if self.len == 0 {
+            if self.wants_shutdown() {
+                Flush::Now
+            } else {
+                Flush::Idle
+            }
+        } else if self.len >= FLUSH_NOW_AT || self.paused || self.eof || self.closing {
+            Flush::Now
+        } else {
+            Flush::BeforeRead
+        }
     }
 
     /// `(low, high)`, in the order of asyncio's `get_write_buffer_limits`.

@@ -1,16 +1,28 @@
 //! The state one connection's reader, writers and flusher share.
 //!
-//! Three locks, never two of the first two at once: `read` (the
-//! [`ReadBuffer`] and the reader's waker), `write` (the [`WriteBuffer`], the
-//! flusher's and drain waiters' wakers, the connection error, the closed
-//! flag) and `transport`, the innermost, taken while holding either of the
-//! others for one non-blocking call.
+//! Three locks, always taken in this order: `read` (the [`ReadBuffer`] and
+//! the reader's waker), `write` (the [`WriteBuffer`], the flusher's and drain
+//! waiters' wakers, the connection error, the closed flag) and `transport`,
+//! the innermost, taken for one non-blocking call. Only the read path holds
+//! `read` and `write` together: before a read waits for the socket it sends
+//! what the connection's writers queued (see [`Shared::flush_inline`]).
+//!
+//! Who sends queued bytes: [`WriteBuffer::flush_decision`] decides. Small
+//! writes wait for the reader: when its read is about to wait for input, it
+//! writes them itself, from its own task, before it reads (the rule of a
+//! hand-written `BufWriter` flushed when its read buffer runs dry), so a
+//! request/response exchange never crosses tasks. A write that queues 16 KiB
+//! or more goes out at once from `write` itself. The connection's flusher
+//! task sends whatever is left: bytes no read follows, a socket that was
+//! full, the shutdown after `write_eof` and `close`.
 
 use std::cell::RefCell;
 use std::io::{self, IoSlice};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
+
+use weir_proto::Flush;
 
 use crate::rt::{DynRuntime, ExtraInfo, Transport};
 use crate::{Error, ReadBuffer, Step, WriteBuffer};
@@ -23,6 +35,9 @@ pub(crate) const MAX_READ: usize = 64 * 1024;
 const IOVECS: usize = 64;
 /// Transport calls one poll may make before it yields to other tasks.
 const BUDGET: usize = 32;
+/// Bytes one connection reads from its transport before it yields to other
+/// tasks: a peer that floods cannot keep its task on the CPU (fairness).
+const READ_BUDGET: usize = 64 * 1024;
 
 /// Locks a mutex, ignoring poisoning: every critical section leaves the
 /// state consistent, and a panicking user callback never runs under a lock.
@@ -63,6 +78,8 @@ pub(crate) struct ReadState {
     pub(crate) reading: bool,
     /// How much the next transport read asks for.
     pub(crate) hint: usize,
+    /// Bytes read from the transport since the reading task last yielded.
+    pub(crate) since_yield: usize,
 }
 
 pub(crate) struct WriteState {
@@ -82,6 +99,9 @@ pub(crate) struct WriteState {
     /// Bytes went to the transport since its last `poll_flush` (a TLS
     /// stream may hold them until flushed).
     pub(crate) unflushed: bool,
+    /// An inline write found the socket full: leave the rest to the flusher
+    /// until it has made progress, rather than retrying on every write.
+    pub(crate) inline_blocked: bool,
 }
 
 pub(crate) struct Shared {
@@ -111,6 +131,7 @@ impl Shared {
                 waker: None,
                 reading: false,
                 hint: FIRST_READ,
+                since_yield: 0,
             }),
             write: Mutex::new(WriteState {
                 wb: WriteBuffer::new(),
@@ -123,6 +144,7 @@ impl Shared {
                 reader_alive: true,
                 on_closed: None,
                 unflushed: false,
+                inline_blocked: false,
             }),
             transport: Mutex::new(slot),
             info: Mutex::new(info),
@@ -209,18 +231,26 @@ impl Shared {
                     st.reading = true;
                     *acquired = true;
                 }
-                if budget == 0 {
+                if budget == 0 || st.since_yield >= READ_BUDGET {
+                    st.since_yield = 0;
                     cx.waker().wake_by_ref();
                     break Poll::Pending;
                 }
                 budget -= 1;
-                match self.fill(&mut st, cx) {
+                // The read is about to need the socket: what the writers
+                // queued goes out first, from this task (BufWriter's rule).
+                self.flush_inline(cx);
+                let before = st.rb.buffered();
+                let filled = self.fill(&mut st, cx);
+                st.since_yield += st.rb.buffered().saturating_sub(before);
+                match filled {
                     Poll::Ready(Ok(())) => {}
                     Poll::Ready(Err(e)) => {
                         st.rb.set_error(e.clone());
                         lost = Some(e);
                     }
                     Poll::Pending => {
+                        st.since_yield = 0;
                         if !st.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                             st.waker = Some(cx.waker().clone());
                         }
@@ -303,6 +333,70 @@ impl Shared {
 
     // ----- writing -------------------------------------------------------
 
+    /// Sends what is queued from the calling task, without waiting: the
+    /// reader calls it before its read waits for the socket, and `write`
+    /// when [`Flush::Now`] says so. Whatever cannot go out at once (a full
+    /// socket, a TLS record still buffered, a shutdown) is handed to the
+    /// connection's flusher task, which waits for the socket with its own
+    /// waker.
+    pub(crate) fn flush_inline(&self, cx: &mut Context<'_>) {
+        let mut w = lock(&self.write);
+        if w.wb.flush_decision() == Flush::Idle {
+            return;
+        }
+        self.flush_locked(&mut w, cx);
+    }
+
+    /// [`flush_inline`](Self::flush_inline) with the write state already locked.
+    pub(crate) fn flush_locked(&self, w: &mut WriteState, cx: &mut Context<'_>) {
+        if w.closed || w.error.is_some() || w.inline_blocked {
+            return;
+        }
+        let mut handoff = false;
+        if !w.wb.is_empty() {
+            let mut slot = lock(&self.transport);
+            let Slot::Open(t) = &mut *slot else {
+                return;
+            };
+            for _ in 0..4 {
+                let res = {
+                    let mut iov = [IoSlice::new(&[]); IOVECS];
+                    let k = w.wb.next_chunks(&mut iov);
+                    t.poll_write_vectored(cx, &iov[..k])
+                };
+                match res {
+                    Poll::Ready(Ok(n)) if n > 0 && w.wb.advance(n).is_ok() => {
+                        w.unflushed = true;
+                        if w.wb.is_empty() {
+                            break;
+                        }
+                    }
+                    Poll::Pending => {
+                        w.inline_blocked = true;
+                        break;
+                    }
+                    // Errors and odd answers: the flusher meets them again
+                    // and closes the connection with them.
+                    _ => break,
+                }
+            }
+            if w.unflushed && w.wb.is_empty() {
+                match t.poll_flush(cx) {
+                    Poll::Ready(Ok(())) => w.unflushed = false,
+                    _ => handoff = true,
+                }
+            }
+            if !w.wb.is_paused() && !w.drainers.is_empty() {
+                wake_all(std::mem::take(&mut w.drainers));
+            }
+        }
+        if !w.wb.is_empty() || handoff || w.wb.flush_decision() != Flush::Idle {
+            if let Some(f) = w.flusher.take() {
+                f.wake();
+            }
+        }
+    }
+
     /// The flusher task's body: sends what is queued, shuts down, closes.
     pub(crate) fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<()> {
         let mut budget = BUDGET;
@@ -343,6 +437,7 @@ impl Shared {
                     }
                     Poll::Ready(Ok(n)) => {
                         w.unflushed = true;
+                        w.inline_blocked = false;
                         if let Err(e) = w.wb.advance(n) {
                             drop(w);
                             self.lose(Error::connection(io::Error::other(format!(

@@ -6,7 +6,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,6 +14,7 @@ use bytes::Bytes;
 use super::shared::{lock, register, Shared, WriteState};
 use crate::rt::{BoxFuture, ExtraInfo};
 use crate::Error;
+use weir_proto::Flush;
 
 /// The writing half of a connection: asyncio's `StreamWriter`.
 ///
@@ -94,7 +95,19 @@ impl StreamWriter {
                 return Err(Error::WriterClosed);
             }
             f(&mut w)?;
-            w.flusher.take()
+            if w.wb.flush_decision() == Flush::Now {
+                // Enough for a segment train (or a shutdown is due): send it
+                // from here at once, as a BufWriter writes a large line
+                // through, so the peer gets it while we go on parsing.
+                let mut cx = Context::from_waker(Waker::noop());
+                self.shared.flush_locked(&mut w, &mut cx);
+                None
+            } else {
+                // Small writes wait for the reader to flush them before it
+                // next waits for input; the flusher sends them if no read
+                // comes (see `shared`'s module docs).
+                w.flusher.take()
+            }
         };
         if let Some(f) = flusher {
             f.wake();

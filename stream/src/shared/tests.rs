@@ -8,7 +8,7 @@ use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 
-use super::{lock, Shared, Slot, FIRST_READ, MAX_READ};
+use super::{lock, Shared, Slot, FIRST_READ, MAX_READ, READ_BUDGET};
 use crate::rt::{ExtraInfo, Transport};
 use crate::{Error, ReadBuffer, Step};
 
@@ -140,8 +140,21 @@ fn reads_through_the_scratch_buffer_grow_like_direct_ones() {
     let total = 4 * MAX_READ;
     script.push(Next::Data(vec![b'x'; total]));
     script.push(Next::Eof);
-    let all = poll(&shared, &mut acquired, |rb| rb.read_to_end()).unwrap();
+    // A read yields every READ_BUDGET bytes (fairness), so poll it again
+    // until it is done, as a runtime would after its self-wake.
+    let mut polls = 0;
+    let all = loop {
+        polls += 1;
+        if let Some(r) = poll(&shared, &mut acquired, |rb| rb.read_to_end()) {
+            break r;
+        }
+        assert!(polls < 100, "read_to_end never finished");
+    };
     assert_eq!(all.unwrap().len(), total);
+    assert!(
+        polls >= total / READ_BUDGET,
+        "{polls} polls read {total} bytes"
+    );
     let rooms = script.rooms();
     assert_eq!(rooms[0], FIRST_READ);
     assert_eq!(rooms[1], 2 * FIRST_READ);
