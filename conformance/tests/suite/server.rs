@@ -276,6 +276,26 @@ e2e! {
 }
 
 e2e! {
+    /// CPython's `test_unix_server_cleanup_replaced`: closing removes only
+    /// the socket file the server created, not one bound there since.
+    async fn unix_server_close_keeps_a_replaced_socket_file() {
+        let dir = temp_dir("unix-replaced");
+        let path = dir.join("s.sock");
+        let server = backend::start_unix_server(echo, &path).await.unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let other = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        server.close();
+        soon(server.wait_closed()).await;
+        assert!(path.exists(), "another listener's socket file is kept");
+        // It still works for its owner.
+        let c = std::os::unix::net::UnixStream::connect(&path);
+        assert!(c.is_ok(), "connect to the other listener: {c:?}");
+        drop(other);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+e2e! {
     async fn bad_input_gives_clear_errors() {
         // Unknown host.
         let e = backend::open_connection("no-such-host.invalid", 80).await.unwrap_err();
