@@ -152,17 +152,30 @@ pub fn bind_unix(path: &Path, backlog: i32) -> Result<std::os::unix::net::UnixLi
 }
 
 /// A Unix listener that names its path and removes its socket file when
-/// dropped (asyncio 3.13's `cleanup_socket`).
+/// dropped (asyncio 3.13's `cleanup_socket`): only the file it bound, not
+/// one another listener has put at the path since.
 #[cfg(unix)]
 pub(crate) struct UnixCleanup {
     inner: Box<dyn crate::rt::Listener>,
     path: std::path::PathBuf,
+    /// The socket file's device and inode, as bound.
+    file: Option<(u64, u64)>,
+}
+
+/// The device and inode of the socket file at `path`, if one is there.
+#[cfg(unix)]
+fn socket_file(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let m = std::fs::symlink_metadata(path).ok()?;
+    m.file_type().is_socket().then(|| (m.dev(), m.ino()))
 }
 
 #[cfg(unix)]
 impl UnixCleanup {
+    /// Call right after binding `path`: the file there now is the one to remove.
     pub(crate) fn new(inner: Box<dyn crate::rt::Listener>, path: std::path::PathBuf) -> Self {
-        UnixCleanup { inner, path }
+        let file = socket_file(&path);
+        UnixCleanup { inner, path, file }
     }
 }
 
@@ -185,8 +198,7 @@ impl crate::rt::Listener for UnixCleanup {
 #[cfg(unix)]
 impl Drop for UnixCleanup {
     fn drop(&mut self) {
-        use std::os::unix::fs::FileTypeExt;
-        if std::fs::symlink_metadata(&self.path).is_ok_and(|m| m.file_type().is_socket()) {
+        if self.file.is_some() && socket_file(&self.path) == self.file {
             let _ = std::fs::remove_file(&self.path);
         }
     }

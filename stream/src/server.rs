@@ -197,7 +197,7 @@ impl Server {
     }
 
     /// Where the server listens: one entry per listening socket (asyncio's
-    /// `server.sockets`, as addresses).
+    /// `server.sockets`, as addresses); empty once the server is closed.
     ///
     /// # Examples
     ///
@@ -207,10 +207,14 @@ impl Server {
     /// # }
     /// ```
     pub fn local_info(&self) -> &[ExtraInfo] {
+        if lock(&self.inner.state).closed {
+            return &[];
+        }
         &self.inner.infos
     }
 
-    /// The socket addresses the server listens on (none for a Unix server).
+    /// The socket addresses the server listens on (none for a Unix server);
+    /// empty once the server is closed.
     ///
     /// # Examples
     ///
@@ -220,8 +224,7 @@ impl Server {
     /// # }
     /// ```
     pub fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
-        self.inner
-            .infos
+        self.local_info()
             .iter()
             .filter_map(|i| i.local_addr)
             .collect()

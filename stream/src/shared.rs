@@ -562,7 +562,7 @@ impl Shared {
     pub(crate) fn finish_close(&self) {
         let old = std::mem::replace(&mut *lock(&self.transport), Slot::Closed);
         drop(old);
-        let (wakers, on_closed) = {
+        let (wakers, on_closed, clean) = {
             let mut w = lock(&self.write);
             if w.closed {
                 return;
@@ -575,9 +575,14 @@ impl Shared {
             let mut wakers = std::mem::take(&mut w.drainers);
             wakers.append(&mut w.closers);
             wakers.extend(w.flusher.take());
-            (wakers, w.on_closed.take())
+            (wakers, w.on_closed.take(), w.error.is_none())
         };
         wake_all(wakers);
+        if clean {
+            // asyncio's connection_lost(None) feeds EOF (bpo-35065): at_eof
+            // once the buffered bytes are read.
+            lock(&self.read).rb.feed_eof();
+        }
         self.wake_reader();
         if let Some(f) = on_closed {
             f();

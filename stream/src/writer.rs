@@ -504,7 +504,7 @@ impl Future for Drain<'_> {
         if let Some(e) = &w.error {
             return Poll::Ready(Err(e.clone()));
         }
-        if w.closed {
+        if w.closed || w.wb.is_closing() {
             return Poll::Ready(Err(Error::WriterClosed));
         }
         if !w.wb.is_paused() {

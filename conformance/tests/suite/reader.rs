@@ -218,3 +218,30 @@ e2e! {
         assert!(got == text, "bytes lost or reordered by cancelled reads");
     }
 }
+
+e2e! {
+    /// CPython's `test_eof_feed_when_closing_writer` (bpo-35065): closing
+    /// the writer feeds EOF to the reader.
+    async fn closing_the_writer_feeds_eof_to_the_reader() {
+        let (r, w, _peer) = with_raw_peer().await;
+        w.close();
+        soon(w.wait_closed()).await.unwrap();
+        assert!(r.at_eof(), "at_eof once the connection is closed");
+        assert!(soon(r.read_to_end()).await.unwrap().is_empty());
+    }
+}
+
+e2e! {
+    /// The EOF fed on close keeps the bytes already buffered.
+    async fn closing_the_writer_keeps_buffered_bytes() {
+        let (r, w, peer) = with_raw_peer().await;
+        send(&peer, b"a\nb\n");
+        assert_eq!(soon(r.read_line()).await.unwrap(), &b"a\n"[..]);
+        assert_eq!(r.buffered(), 2, "one segment on loopback");
+        w.close();
+        soon(w.wait_closed()).await.unwrap();
+        assert!(!r.at_eof(), "bytes are still buffered");
+        assert_eq!(soon(r.read_to_end()).await.unwrap(), &b"b\n"[..]);
+        assert!(r.at_eof());
+    }
+}

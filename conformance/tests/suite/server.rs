@@ -213,6 +213,19 @@ e2e! {
     }
 }
 
+e2e! {
+    /// CPython's `test_start_server_1`: `server.sockets` is empty after close.
+    async fn a_closed_server_lists_no_address() {
+        let (server, _addr) = echo_server().await;
+        assert_eq!(server.local_info().len(), 1);
+        server.close();
+        assert!(server.local_addrs().is_empty());
+        assert!(server.local_info().is_empty());
+        soon(server.wait_closed()).await;
+        assert!(server.local_addrs().is_empty());
+    }
+}
+
 fn temp_dir(tag: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!(
         "weir-{}-{tag}-{}",
@@ -243,6 +256,41 @@ e2e! {
         drop(stale);
         let again = backend::start_unix_server(echo, &path).await.unwrap();
         drop(again);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+e2e! {
+    /// CPython's `test_start_unix_server_1`: no socket listed after close.
+    async fn a_closed_unix_server_lists_no_path() {
+        let dir = temp_dir("unix-info");
+        let path = dir.join("s.sock");
+        let server = backend::start_unix_server(echo, &path).await.unwrap();
+        assert_eq!(server.local_info().len(), 1);
+        assert_eq!(server.local_info()[0].local_path.as_deref(), Some(path.as_path()));
+        server.close();
+        assert!(server.local_info().is_empty());
+        soon(server.wait_closed()).await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+e2e! {
+    /// CPython's `test_unix_server_cleanup_replaced`: closing removes only
+    /// the socket file the server created, not one bound there since.
+    async fn unix_server_close_keeps_a_replaced_socket_file() {
+        let dir = temp_dir("unix-replaced");
+        let path = dir.join("s.sock");
+        let server = backend::start_unix_server(echo, &path).await.unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let other = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        server.close();
+        soon(server.wait_closed()).await;
+        assert!(path.exists(), "another listener's socket file is kept");
+        // It still works for its owner.
+        let c = std::os::unix::net::UnixStream::connect(&path);
+        assert!(c.is_ok(), "connect to the other listener: {c:?}");
+        drop(other);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

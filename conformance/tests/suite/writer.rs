@@ -241,3 +241,23 @@ e2e! {
         assert!(got == data);
     }
 }
+
+e2e! {
+    /// `drain` right after `close` is `WriterClosed`, before the flusher
+    /// has finished (CPython's drain fails once the transport is closing).
+    async fn drain_right_after_close_is_writer_closed() {
+        let (_r, w, _peer) = with_raw_peer().await;
+        // The peer never reads: the flusher cannot finish, and the buffer
+        // stays below the (raised) high watermark.
+        w.set_write_buffer_limits(Some(64 << 20), None).unwrap();
+        w.write(vec![0u8; 16 << 20]).unwrap();
+        w.close();
+        match w.drain().await {
+            Err(Error::WriterClosed) => {}
+            other => panic!("expected WriterClosed, got {other:?}"),
+        }
+        w.abort();
+        soon(w.wait_closed()).await.unwrap();
+        assert!(matches!(w.drain().await, Err(Error::WriterClosed)));
+    }
+}
