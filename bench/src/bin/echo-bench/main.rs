@@ -686,7 +686,12 @@ fn main() -> ExitCode {
                 eprintln!("echo-bench: report written to {}", path.display());
             }
             let errors = report.errors();
-            if errors.iter().any(|e| !e.contains("kept connections open")) {
+            // Notes (a server keeping connections open, flood probes that
+            // timed out) are findings, not failures of the run.
+            if errors
+                .iter()
+                .any(|e| !e.contains("kept connections open") && !e.ends_with("(note)"))
+            {
                 eprintln!("echo-bench: finished with errors (see the report)");
                 ExitCode::FAILURE
             } else {
