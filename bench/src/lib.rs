@@ -25,7 +25,8 @@ pub const MAX_LINE: usize = 64 * 1024;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Parser)]
 #[command(
-    about = "A line-echo peer server of weir's echo benchmark: prints `Serving on ADDR`, echoes every line"
+    about = "A line-echo peer server of weir's echo benchmark: prints `Serving on ADDR`, echoes every line",
+    long_about = None
 )]
 pub struct ListenArgs {
     /// The host to bind.

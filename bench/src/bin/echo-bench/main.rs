@@ -85,7 +85,7 @@ struct Cli {
     /// Print the server table and exit.
     #[arg(long)]
     list: bool,
-    /// A smoke test (under a minute): a tenth of the lines, 1 round, 2000
+    /// A smoke test (under a minute): a tenth of the lines, 1 round, 1000
     /// idle connections, 50 flood probes.
     #[arg(long)]
     quick: bool,
@@ -96,7 +96,7 @@ struct Cli {
     /// with --quick).
     #[arg(long)]
     rounds: Option<usize>,
-    /// Idle connections for the memory test; 0 skips it (default 10000, 2000
+    /// Idle connections for the memory test; 0 skips it (default 10000, 1000
     /// with --quick).
     #[arg(long)]
     idle: Option<usize>,
@@ -227,7 +227,7 @@ impl Config {
             idle: if cli.flood {
                 0
             } else {
-                cli.idle.unwrap_or(if quick { 2_000 } else { 10_000 })
+                cli.idle.unwrap_or(if quick { 1_000 } else { 10_000 })
             },
             client_threads: cli.client_threads,
             comparisons,
@@ -686,7 +686,12 @@ fn main() -> ExitCode {
                 eprintln!("echo-bench: report written to {}", path.display());
             }
             let errors = report.errors();
-            if errors.iter().any(|e| !e.contains("kept connections open")) {
+            // Notes (a server keeping connections open, flood probes that
+            // timed out) are findings, not failures of the run.
+            if errors
+                .iter()
+                .any(|e| !e.contains("kept connections open") && !e.ends_with("(note)"))
+            {
                 eprintln!("echo-bench: finished with errors (see the report)");
                 ExitCode::FAILURE
             } else {
@@ -720,7 +725,7 @@ mod tests {
         assert!(c.flood.is_some() && c.profiles_on && c.pin);
         let q = parse(&["--quick", "--rounds", "2"]).unwrap();
         assert_eq!(q.cases[0].lines_per_conn, 50_000);
-        assert_eq!(q.idle, 2000);
+        assert_eq!(q.idle, 1000);
         assert_eq!(q.rounds, 2);
         let f = parse(&["--flood", "--probes", "20"]).unwrap();
         assert!(!f.profiles_on);
