@@ -122,7 +122,13 @@ where
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+        // One buffer (the usual coalesced batch of small writes): a plain
+        // send, which skips the kernel's vectored-write path (iovec import,
+        // VFS accounting) that writev takes even for one buffer.
+        match bufs {
+            [one] => Pin::new(&mut self.io).poll_write(cx, one),
+            _ => Pin::new(&mut self.io).poll_write_vectored(cx, bufs),
+        }
     }
 
     fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -351,7 +351,27 @@ impl ReadBuffer {
     /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn release_if_empty(&mut self) {
-        if self.filled == 0 && self.block > 0 {
+        self.release_if_empty_above(0);
+    }
+
+    /// [`release_if_empty`](Self::release_if_empty) for a buffer whose memory
+    /// block is larger than `keep` bytes: a connection waiting for its peer
+    /// keeps a small buffer for the next read (no allocation, copy and free
+    /// per round trip) and gives a large one back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut rb = weir_proto::ReadBuffer::default();
+    /// rb.spare_mut(4096);
+    /// rb.release_if_empty_above(4096); // small: kept
+    /// assert!(rb.spare_len() >= 4096);
+    /// rb.spare_mut(65536);
+    /// rb.release_if_empty_above(4096); // large: given back
+    /// assert_eq!(rb.allocated(), 0);
+    /// ```
+    pub fn release_if_empty_above(&mut self, keep: usize) {
+        if self.filled == 0 && self.block > keep {
             self.leave_block();
         }
     }

@@ -65,7 +65,7 @@ impl fmt::Debug for StreamReader {
 impl Drop for StreamReader {
     fn drop(&mut self) {
         let f = {
-            let mut w = lock(&self.shared.write);
+            let mut w = self.shared.lock_write();
             w.reader_alive = false;
             if w.handles == 0 {
                 w.flusher.take()

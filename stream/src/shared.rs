@@ -18,7 +18,8 @@
 
 use std::cell::RefCell;
 use std::io::{self, IoSlice};
-use std::sync::atomic::AtomicBool;
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -29,6 +30,8 @@ use crate::{Error, ReadBuffer, Step, WriteBuffer};
 
 /// The first read asks the transport for this much.
 pub(crate) const FIRST_READ: usize = 4 * 1024;
+/// A connection waiting for input keeps a read buffer up to this size.
+pub(crate) const KEEP_WAITING: usize = 4 * 1024;
 /// Reads that fill their room double the next one's, up to this.
 pub(crate) const MAX_READ: usize = 64 * 1024;
 /// How many iovecs one vectored write gathers.
@@ -104,9 +107,43 @@ pub(crate) struct WriteState {
     pub(crate) inline_blocked: bool,
 }
 
+/// The write state, locked. Unlocking publishes whether `drain` may return
+/// at once (see [`Shared::drain_ready`]), so every change to the state is
+/// seen by the lock-free fast path.
+pub(crate) struct WriteGuard<'a> {
+    guard: MutexGuard<'a, WriteState>,
+    ready: &'a AtomicBool,
+}
+
+impl Deref for WriteGuard<'_> {
+    type Target = WriteState;
+    fn deref(&self) -> &WriteState {
+        &self.guard
+    }
+}
+
+impl DerefMut for WriteGuard<'_> {
+    fn deref_mut(&mut self) -> &mut WriteState {
+        &mut self.guard
+    }
+}
+
+impl Drop for WriteGuard<'_> {
+    fn drop(&mut self) {
+        let w = &*self.guard;
+        let ready = w.error.is_none() && !w.closed && !w.wb.is_closing() && !w.wb.is_paused();
+        self.ready.store(ready, Ordering::Release);
+    }
+}
+
 pub(crate) struct Shared {
     pub(crate) read: Mutex<ReadState>,
-    pub(crate) write: Mutex<WriteState>,
+    /// Taken through [`Shared::lock_write`] only.
+    write: Mutex<WriteState>,
+    /// `drain` would return `Ok` at once: not paused, not closing, not
+    /// closed, no error. Kept by [`WriteGuard`] whenever the lock is released,
+    /// so the common `write` + `drain` pair takes the lock once, not twice.
+    pub(crate) drain_ready: AtomicBool,
     pub(crate) transport: Mutex<Slot>,
     /// Replaced when `start_tls` swaps the transport.
     pub(crate) info: Mutex<ExtraInfo>,
@@ -146,10 +183,19 @@ impl Shared {
                 unflushed: false,
                 inline_blocked: false,
             }),
+            drain_ready: AtomicBool::new(true),
             transport: Mutex::new(slot),
             info: Mutex::new(info),
             can_write_eof: AtomicBool::new(can_write_eof),
             rt,
+        }
+    }
+
+    /// Locks the write state (see [`WriteGuard`]).
+    pub(crate) fn lock_write(&self) -> WriteGuard<'_> {
+        WriteGuard {
+            guard: lock(&self.write),
+            ready: &self.drain_ready,
         }
     }
 
@@ -162,7 +208,7 @@ impl Shared {
     ) -> Result<Arc<Shared>, Error> {
         let rb = ReadBuffer::new(limit)?;
         let shared = Shared::new(rb, Slot::Open(t), Some(rt.clone()), 1);
-        lock(&shared.write).on_closed = on_closed;
+        shared.lock_write().on_closed = on_closed;
         Ok(Arc::new(shared))
     }
 
@@ -186,7 +232,7 @@ impl Shared {
     /// asyncio's `transport.close()`: close after sending what is queued.
     pub(crate) fn close(&self) {
         let f = {
-            let mut w = lock(&self.write);
+            let mut w = self.lock_write();
             w.wb.close();
             w.flusher.take()
         };
@@ -205,7 +251,7 @@ impl Shared {
         &self,
         cx: &mut Context<'_>,
         acquired: &mut bool,
-        op: &mut dyn FnMut(&mut ReadBuffer) -> Result<Step<bytes::Bytes>, Error>,
+        op: &mut impl FnMut(&mut ReadBuffer) -> Result<Step<bytes::Bytes>, Error>,
     ) -> Poll<Result<bytes::Bytes, Error>> {
         let mut lost = None;
         let result = {
@@ -284,27 +330,12 @@ impl Shared {
             }
             Slot::Open(t) => {
                 let hint = st.hint;
-                // Nothing buffered and no room kept: read into the thread's
-                // scratch buffer and keep only the bytes that came, so a
-                // connection waiting for its peer holds no read buffer.
-                let scratch = st.rb.buffered() == 0 && st.rb.spare_len() == 0;
-                let res = if scratch {
-                    read_via_scratch(t.as_mut(), cx, &mut st.rb, hint)
-                } else {
-                    let room = st.rb.spare_mut(hint);
-                    let len = room.len();
-                    match t.poll_read(cx, room) {
-                        Poll::Ready(Ok(n)) if n > 0 => {
-                            Poll::Ready(st.rb.commit(n.min(len)).map(|()| n.min(len) >= hint))
-                        }
-                        Poll::Ready(Ok(_)) => {
-                            st.rb.feed_eof();
-                            Poll::Ready(Ok(false))
-                        }
-                        Poll::Ready(Err(e)) => Poll::Ready(Err(Error::connection(e))),
-                        Poll::Pending => Poll::Pending,
-                    }
-                };
+                // Read into the thread's scratch buffer and append what came:
+                // a copy of the bytes received, where reading into the
+                // buffer's own spare room would first zero that room, and a
+                // connection waiting for its peer holds at most a small
+                // buffer.
+                let res = read_via_scratch(t.as_mut(), cx, &mut st.rb, hint);
                 match res {
                     Poll::Ready(Ok(full)) => {
                         if full && hint < MAX_READ {
@@ -314,8 +345,10 @@ impl Shared {
                     }
                     Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
                     Poll::Pending => {
-                        // Waiting with nothing buffered: give the room back.
-                        st.rb.release_if_empty();
+                        // Waiting with nothing buffered: keep a small room
+                        // for the next read (what a BufReader keeps), give a
+                        // large one back.
+                        st.rb.release_if_empty_above(KEEP_WAITING);
                         Poll::Pending
                     }
                 }
@@ -340,7 +373,7 @@ impl Shared {
     /// connection's flusher task, which waits for the socket with its own
     /// waker.
     pub(crate) fn flush_inline(&self, cx: &mut Context<'_>) {
-        let mut w = lock(&self.write);
+        let mut w = self.lock_write();
         if w.wb.flush_decision() == Flush::Idle {
             return;
         }
@@ -401,7 +434,7 @@ impl Shared {
     pub(crate) fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<()> {
         let mut budget = BUDGET;
         loop {
-            let mut w = lock(&self.write);
+            let mut w = self.lock_write();
             if w.closed {
                 return Poll::Ready(());
             }
@@ -528,7 +561,7 @@ impl Shared {
     /// every read, drop queued bytes (with a warning), wake everyone.
     pub(crate) fn lose(&self, e: Error) {
         let flusher = {
-            let mut w = lock(&self.write);
+            let mut w = self.lock_write();
             if w.closed {
                 return;
             }
@@ -563,7 +596,7 @@ impl Shared {
         let old = std::mem::replace(&mut *lock(&self.transport), Slot::Closed);
         drop(old);
         let (wakers, on_closed, clean) = {
-            let mut w = lock(&self.write);
+            let mut w = self.lock_write();
             if w.closed {
                 return;
             }
@@ -592,7 +625,7 @@ impl Shared {
     /// asyncio's `transport.abort()`: drop queued bytes, reset, close now.
     pub(crate) fn abort(&self) {
         {
-            let mut w = lock(&self.write);
+            let mut w = self.lock_write();
             if w.closed {
                 return;
             }

@@ -180,7 +180,7 @@ impl StreamWriter {
                     .can_write_eof
                     .store(t.can_write_eof(), Ordering::Release);
                 *lock(&shared.transport) = Slot::Open(Box::new(t));
-                let flusher = lock(&shared.write).flusher.take();
+                let flusher = shared.lock_write().flusher.take();
                 if let Some(f) = flusher {
                     f.wake();
                 }

@@ -46,7 +46,7 @@ pub struct StreamWriter {
 
 impl fmt::Debug for StreamWriter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let w = lock(&self.shared.write);
+        let w = self.shared.lock_write();
         f.debug_struct("StreamWriter")
             .field("buffer", &w.wb)
             .field("closed", &w.closed)
@@ -58,7 +58,7 @@ impl fmt::Debug for StreamWriter {
 
 impl Clone for StreamWriter {
     fn clone(&self) -> Self {
-        lock(&self.shared.write).handles += 1;
+        self.shared.lock_write().handles += 1;
         StreamWriter {
             shared: self.shared.clone(),
         }
@@ -68,7 +68,7 @@ impl Clone for StreamWriter {
 impl Drop for StreamWriter {
     fn drop(&mut self) {
         let f = {
-            let mut w = lock(&self.shared.write);
+            let mut w = self.shared.lock_write();
             w.handles -= 1;
             if w.handles == 0 && !w.reader_alive {
                 w.flusher.take()
@@ -87,7 +87,7 @@ impl StreamWriter {
     /// then wakes the flusher.
     fn queue(&self, f: impl FnOnce(&mut WriteState) -> Result<(), Error>) -> Result<(), Error> {
         let flusher = {
-            let mut w = lock(&self.shared.write);
+            let mut w = self.shared.lock_write();
             if let Some(e) = &w.error {
                 return Err(e.clone());
             }
@@ -276,7 +276,7 @@ impl StreamWriter {
     /// # }
     /// ```
     pub fn is_closing(&self) -> bool {
-        let w = lock(&self.shared.write);
+        let w = self.shared.lock_write();
         w.wb.is_closing() || w.closed || w.error.is_some()
     }
 
@@ -351,7 +351,7 @@ impl StreamWriter {
         high: Option<usize>,
         low: Option<usize>,
     ) -> Result<(), Error> {
-        let mut w = lock(&self.shared.write);
+        let mut w = self.shared.lock_write();
         w.wb.set_write_buffer_limits(high, low)?;
         if !w.wb.is_paused() {
             super::shared::wake_all(std::mem::take(&mut w.drainers));
@@ -369,7 +369,7 @@ impl StreamWriter {
     /// # }
     /// ```
     pub fn write_buffer_limits(&self) -> (usize, usize) {
-        lock(&self.shared.write).wb.write_buffer_limits()
+        self.shared.lock_write().wb.write_buffer_limits()
     }
 
     /// Bytes queued and not yet taken by the socket (asyncio's
@@ -383,7 +383,7 @@ impl StreamWriter {
     /// # }
     /// ```
     pub fn write_buffer_size(&self) -> usize {
-        lock(&self.shared.write).wb.len()
+        self.shared.lock_write().wb.len()
     }
 
     /// Ready once every queued byte was handed to the transport, for
@@ -401,7 +401,7 @@ impl StreamWriter {
     /// # }
     /// ```
     pub fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let mut w = lock(&self.shared.write);
+        let mut w = self.shared.lock_write();
         if let Some(e) = &w.error {
             return Poll::Ready(Err(e.clone()));
         }
@@ -452,7 +452,7 @@ impl StreamWriter {
     /// ```
     pub fn poll_shutdown(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let done = {
-            let w = lock(&self.shared.write);
+            let w = self.shared.lock_write();
             w.closed || w.wb.is_eof()
         };
         if !done {
@@ -500,7 +500,10 @@ impl Future for Drain<'_> {
     type Output = Result<(), Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut w = lock(&self.writer.shared.write);
+        if self.writer.shared.drain_ready.load(Ordering::Acquire) {
+            return Poll::Ready(Ok(()));
+        }
+        let mut w = self.writer.shared.lock_write();
         if let Some(e) = &w.error {
             return Poll::Ready(Err(e.clone()));
         }
@@ -546,7 +549,7 @@ impl Future for WaitClosed<'_> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         {
-            let mut w = lock(&this.writer.shared.write);
+            let mut w = this.writer.shared.lock_write();
             if w.closed {
                 return Poll::Ready(match &w.error {
                     Some(e) => Err(e.clone()),

@@ -8,7 +8,7 @@ use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 
-use super::{lock, Shared, Slot, FIRST_READ, MAX_READ, READ_BUDGET};
+use super::{lock, Shared, Slot, FIRST_READ, KEEP_WAITING, MAX_READ, READ_BUDGET};
 use crate::rt::{ExtraInfo, Transport};
 use crate::{Error, ReadBuffer, Step};
 
@@ -97,37 +97,47 @@ fn allocated(shared: &Shared) -> usize {
 }
 
 #[test]
-fn a_connection_waiting_with_nothing_buffered_holds_no_read_buffer() {
+fn a_connection_waiting_with_nothing_buffered_holds_at_most_a_small_buffer() {
     let (shared, script) = connection(1024);
     let mut acquired = false;
     // Never used: the waiting read holds nothing.
     assert!(poll(&shared, &mut acquired, |rb| rb.read_line()).is_none());
     assert_eq!(allocated(&shared), 0);
-    // One line, then the next read waits: nothing kept either.
+    // One line, then the next read waits: a small room is kept for the
+    // next round trip, no more.
     script.push(Next::Data(b"PING\r\n".to_vec()));
     let line = poll(&shared, &mut acquired, |rb| rb.read_line()).unwrap();
     assert_eq!(&line.unwrap()[..], b"PING\r\n");
     assert!(poll(&shared, &mut acquired, |rb| rb.read_line()).is_none());
-    assert_eq!(allocated(&shared), 0);
+    assert!(allocated(&shared) <= KEEP_WAITING, "{}", allocated(&shared));
+    // The next line is appended to that block: no allocation.
+    assert!(allocated(&shared) > 0);
+    script.push(Next::Data(b"PONG\r\n".to_vec()));
+    let line = poll(&shared, &mut acquired, |rb| rb.read_line()).unwrap();
+    assert_eq!(&line.unwrap()[..], b"PONG\r\n");
 }
 
 #[test]
-fn room_kept_from_a_partial_line_is_given_back_once_the_reader_waits_empty() {
+fn a_large_room_is_given_back_once_the_reader_waits_empty() {
     let (shared, script) = connection(1 << 20);
     let mut acquired = false;
-    // A partial line waits: its bytes stay, with room to read the rest into.
+    // A partial line waits: its bytes stay.
     script.push(Next::Data(b"par".to_vec()));
     assert!(poll(&shared, &mut acquired, |rb| rb.read_line()).is_none());
     assert_eq!(lock(&shared.read).rb.buffered(), 3);
-    // The rest comes straight into that room.
     script.push(Next::Data(b"tial\n".to_vec()));
     let line = poll(&shared, &mut acquired, |rb| rb.read_line()).unwrap();
     assert_eq!(&line.unwrap()[..], b"partial\n");
-    assert!(
-        lock(&shared.read).rb.spare_len() > 0,
-        "room kept while busy"
-    );
-    // Waiting with nothing buffered: the room goes back.
+    // Waiting with nothing buffered: a small room stays...
+    assert!(poll(&shared, &mut acquired, |rb| rb.read_line()).is_none());
+    assert!(allocated(&shared) <= KEEP_WAITING, "{}", allocated(&shared));
+    // ...a large one goes back.
+    let long = [vec![b'x'; 3 * KEEP_WAITING], b"\n".to_vec()].concat();
+    script.push(Next::Data(long[..2 * KEEP_WAITING].to_vec()));
+    assert!(poll(&shared, &mut acquired, |rb| rb.read_line()).is_none());
+    script.push(Next::Data(long[2 * KEEP_WAITING..].to_vec()));
+    let line = poll(&shared, &mut acquired, |rb| rb.read_line()).unwrap();
+    assert_eq!(line.unwrap().len(), long.len());
     assert!(poll(&shared, &mut acquired, |rb| rb.read_line()).is_none());
     assert_eq!(allocated(&shared), 0);
 }
