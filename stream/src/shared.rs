@@ -63,6 +63,8 @@ pub(crate) struct ReadState {
     pub(crate) reading: bool,
     /// How much the next transport read asks for.
     pub(crate) hint: usize,
+    /// The dead-peer watcher (see `watch.rs`).
+    pub(crate) watch: crate::watch::Watch,
 }
 
 pub(crate) struct WriteState {
@@ -111,6 +113,7 @@ impl Shared {
                 waker: None,
                 reading: false,
                 hint: FIRST_READ,
+                watch: Default::default(),
             }),
             write: Mutex::new(WriteState {
                 wb: WriteBuffer::new(),
@@ -149,10 +152,7 @@ impl Shared {
         rt: &Arc<dyn DynRuntime>,
         shared: Arc<Shared>,
     ) -> (super::StreamReader, super::StreamWriter) {
-        let flusher = shared.clone();
-        rt.spawn_dyn(Box::pin(std::future::poll_fn(move |cx| {
-            flusher.poll_flush(cx)
-        })));
+        rt.spawn_dyn(Box::pin(crate::shutdown::Flusher::new(shared.clone())));
         (
             super::StreamReader {
                 shared: shared.clone(),
@@ -202,6 +202,7 @@ impl Shared {
                     if *acquired {
                         st.reading = false;
                         *acquired = false;
+                        crate::watch::read_done(&mut st.watch);
                     }
                     break Poll::Ready(r);
                 }
@@ -241,6 +242,7 @@ impl Shared {
         let mut st = lock(&self.read);
         st.reading = false;
         st.rb.abandon();
+        crate::watch::read_done(&mut st.watch);
     }
 
     /// One read from the transport into the buffer's spare room.
