@@ -225,6 +225,7 @@ impl Shared {
                         if !st.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                             st.waker = Some(cx.waker().clone());
                         }
+                        crate::watch::read_waits(&mut st.watch);
                         break Poll::Pending;
                     }
                 }

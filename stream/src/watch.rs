@@ -29,11 +29,20 @@ pub(crate) struct Watch {
     waker: Option<Waker>,
     /// Bytes wait to be read: no watching until the next read.
     stand_down: bool,
+    /// A read waits for the socket (also one with no read flag, as
+    /// `poll_read_chunk`): its readiness registration is left alone.
+    reader_waiting: bool,
+}
+
+/// A read is waiting for the socket.
+pub(crate) fn read_waits(w: &mut Watch) {
+    w.reader_waiting = true;
 }
 
 /// A read that waited for the socket ended (or was dropped): watch again.
 pub(crate) fn read_done(w: &mut Watch) {
     w.stand_down = false;
+    w.reader_waiting = false;
     if let Some(k) = w.waker.take() {
         k.wake();
     }
@@ -51,7 +60,11 @@ pub(crate) fn poll_watch(shared: &Shared, cx: &mut Context<'_>) {
         {
             st.watch.waker = Some(cx.waker().clone());
         }
-        if st.reading || st.watch.stand_down || st.rb.exception().is_some() {
+        if st.reading
+            || st.watch.reader_waiting
+            || st.watch.stand_down
+            || st.rb.exception().is_some()
+        {
             return;
         }
         if st.rb.buffered() > 0 {
@@ -66,6 +79,11 @@ pub(crate) fn poll_watch(shared: &Shared, cx: &mut Context<'_>) {
             Poll::Pending => return,
             Poll::Ready(Ok(())) => {
                 st.watch.stand_down = true;
+                // Should a reader have registered for readiness before us
+                // (one that had given up its read), it hears of it now.
+                if let Some(w) = st.waker.take() {
+                    w.wake();
+                }
                 return;
             }
             Poll::Ready(Err(e)) => e,
