@@ -107,9 +107,29 @@ impl Abort for TcpStream {
 
 impl Abort for UnixStream {}
 
+/// What `poll_peer_closed` does per socket type.
+trait PeerCheck {
+    fn poll_peer_closed(&self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Pending
+    }
+}
+
+impl PeerCheck for TcpStream {
+    fn poll_peer_closed(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // A one-byte peek: bytes or EOF leave it Ready(Ok) and are not
+        // consumed; a reset with nothing unread before it is its error.
+        let mut one = [0u8; 1];
+        let mut buf = ReadBuf::new(&mut one);
+        ready!(self.poll_peek(cx, &mut buf))?;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl PeerCheck for UnixStream {}
+
 impl<T> Transport for Io<T>
 where
-    T: AsyncRead + AsyncWrite + Abort + Unpin + Send + 'static,
+    T: AsyncRead + AsyncWrite + Abort + PeerCheck + Unpin + Send + 'static,
 {
     fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let mut rb = ReadBuf::new(buf);
@@ -149,6 +169,10 @@ where
 
     fn abort(&mut self) {
         Abort::abort(&self.io)
+    }
+
+    fn poll_peer_closed(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        PeerCheck::poll_peer_closed(&self.io, cx)
     }
 }
 

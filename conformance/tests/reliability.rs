@@ -10,7 +10,16 @@
 //!    buffer;
 //! 5. reads cancelled constantly by a timer lose no line (the exhaustive
 //!    cancellation test over a scripted transport is in
-//!    `core/src/stream/cancel_tests.rs`).
+//!    `core/src/stream/cancel_tests.rs`);
+//! 6. 1,000 clients that send a line and reset while their handlers sleep
+//!    release their sockets at once, beside an asyncio server (issue 12);
+//! 7. a server keeping one 10-byte line of each of 2,000 × 100 KiB bursts
+//!    grows its RSS by what it keeps, beside asyncio and a hand-written
+//!    tokio server (issue 12).
+//!
+//! (Issue 12's TLS cases, closing bounded by `shutdown_timeout` and stalled
+//! handshakes owned by the server, run on every backend in the shared suite,
+//! `tests/suite/tls.rs`.)
 //!
 //! A server whose memory, descriptors or tasks are measured runs in a child
 //! process, so the clients are not counted: this test binary, re-executed
@@ -1209,5 +1218,315 @@ fn read_line_raced_against_a_timer_loses_no_line() {
     assert!(
         cancelled >= 50,
         "the timer must cancel reads: only {cancelled}"
+    );
+}
+
+// ----- 6. peers that reset while their handlers sleep (issue 12) ----------------
+
+/// Clients that send a line and reset.
+const RESETTERS: usize = 1000;
+
+/// Open descriptors of process `pid`.
+fn fds_of(pid: &str) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+/// Blocks until stdin closes (the parent is done, or died).
+fn wait_for_stdin_eof() {
+    let mut sink = Vec::new();
+    let _ = std::io::stdin().lock().read_to_end(&mut sink);
+}
+
+/// A python3 asyncio server running `script` (which prints its port first
+/// and nothing else), with its soft descriptor limit raised to the hard one.
+struct PyServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl PyServer {
+    fn start(script: &str) -> PyServer {
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(r#"ulimit -n "$(ulimit -H -n)" 2>/dev/null; exec python3 -c "$0""#)
+            .arg(script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3 is needed for the asyncio comparison");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout
+            .read_line(&mut line)
+            .expect("the asyncio server's port");
+        let port = line.trim().parse().expect("a port");
+        PyServer { child, port }
+    }
+
+    fn pid(&self) -> String {
+        self.child.id().to_string()
+    }
+}
+
+impl Drop for PyServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const PY_SLEEPY: &str = r#"
+import asyncio
+async def handle(r, w):
+    await r.readline()
+    await asyncio.sleep(30)
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await asyncio.sleep(120)
+asyncio.run(main())
+"#;
+
+/// The weir child: reads a line, then sleeps 30 s without touching the
+/// connection; exits when stdin closes.
+fn sleepy_as_child() {
+    let rt = runtime();
+    let server = rt.block_on(async {
+        ServerOptions::new()
+            .backlog(1024)
+            .start(
+                |r: StreamReader, w: StreamWriter| async move {
+                    let _ = r.read_line().await;
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                    drop(w);
+                },
+                "127.0.0.1",
+                0,
+            )
+            .await
+            .expect("start_server")
+    });
+    println!("WEIR-ADDR {}", server.local_addrs()[0]);
+    wait_for_stdin_eof();
+    rt.block_on(async {
+        server.close();
+        server.abort_clients();
+    });
+}
+
+/// [`RESETTERS`] clients, 100 at a time: each sends a line, waits a little
+/// (so the handler has read it), and resets.
+fn send_a_line_and_reset(addr: SocketAddr) {
+    run_bounded("the resetting clients", Duration::from_secs(60), async {
+        for _ in 0..RESETTERS / 100 {
+            let batch: Vec<_> = (0..100)
+                .map(|_| {
+                    tokio::spawn(async move {
+                        let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+                        s.write_all(b"hello\n").await.expect("send");
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        reset(s);
+                    })
+                })
+                .collect();
+            for t in batch {
+                t.await.expect("client task");
+            }
+        }
+    });
+}
+
+/// Descriptors of `pid` right after the resets, and `(elapsed, fds)` once
+/// they are back within `base + 5`, or after 5 s.
+fn watch_fds(pid: &str, base: usize) -> (usize, Duration, usize) {
+    let after = fds_of(pid);
+    let t0 = Instant::now();
+    loop {
+        let n = fds_of(pid);
+        if n <= base + 5 || t0.elapsed() > Duration::from_secs(5) {
+            return (after, t0.elapsed(), n);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn peers_that_reset_while_handlers_sleep_release_their_sockets() {
+    const NAME: &str = "peers_that_reset_while_handlers_sleep_release_their_sockets";
+    if role().is_some() {
+        return sleepy_as_child();
+    }
+    // weir
+    let srv = Child::start(NAME, "sleepy");
+    let addr = srv.addr();
+    std::thread::sleep(Duration::from_millis(100));
+    let base = fds_of(&srv.pid);
+    send_a_line_and_reset(addr);
+    let (weir_after, weir_t, weir_end) = watch_fds(&srv.pid, base);
+    println!(
+        "WEIR-RESET weir: fds {base} -> {weir_after} after {RESETTERS} clients sent a line and reset -> {weir_end} {weir_t:.2?} later (handlers asleep)"
+    );
+    srv.finish(Duration::from_secs(30));
+    // asyncio
+    let py = PyServer::start(PY_SLEEPY);
+    std::thread::sleep(Duration::from_millis(100));
+    let pid = py.pid();
+    let pbase = fds_of(&pid);
+    send_a_line_and_reset(SocketAddr::from(([127, 0, 0, 1], py.port)));
+    let (py_after, py_t, py_end) = watch_fds(&pid, pbase);
+    println!(
+        "WEIR-RESET asyncio: fds {pbase} -> {py_after} -> {py_end} {py_t:.2?} later (handlers asleep)"
+    );
+    drop(py);
+    assert!(
+        weir_end <= base + 5,
+        "weir kept {} of {RESETTERS} reset sockets for 5 s while the handlers slept",
+        weir_end - base
+    );
+}
+
+// ----- 7. memory that follows what is kept (issue 12) ----------------------------
+
+/// Bursts a client sends; of each, the server keeps a 10-byte line.
+const BURSTS: usize = 2000;
+/// One burst: a 10-byte line, then filler.
+const BURST: usize = 100 * 1024;
+
+/// VmRSS of this process, in KiB.
+fn rss_kib() -> u64 {
+    status_kib("self", "VmRSS:")
+}
+
+const PY_KEEPER: &str = r#"
+import asyncio, sys
+BURSTS, BURST = int(sys.argv[1]), int(sys.argv[2])
+def rss():
+    for l in open("/proc/self/status"):
+        if l.startswith("VmRSS:"):
+            return int(l.split()[1])
+async def handle(r, w):
+    base = rss()
+    kept = []
+    for _ in range(BURSTS):
+        kept.append(await r.readline())
+        await r.readexactly(BURST - 10)
+    w.write(b"%d %d\n" % (rss() - base, len(kept)))
+    await w.drain()
+    w.close()
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await asyncio.sleep(120)
+asyncio.run(main())
+"#;
+
+/// The weir keeper: keeps each burst's line as read (`Bytes`), discards
+/// the rest; answers `<rss growth KiB> <lines kept>`.
+fn keeper_weir_as_child() {
+    let rt = runtime();
+    let server = rt.block_on(async {
+        ServerOptions::new()
+            .start(
+                |r: StreamReader, w: StreamWriter| async move {
+                    let base = rss_kib();
+                    let mut kept = Vec::new();
+                    for _ in 0..BURSTS {
+                        kept.push(r.read_line().await.expect("line"));
+                        r.read_exactly(BURST - 10).await.expect("filler");
+                    }
+                    let grown = rss_kib() as i64 - base as i64;
+                    w.write(format!("{grown} {}\n", kept.len())).unwrap();
+                    w.close();
+                    let _ = w.wait_closed().await;
+                },
+                "127.0.0.1",
+                0,
+            )
+            .await
+            .expect("start_server")
+    });
+    println!("WEIR-ADDR {}", server.local_addrs()[0]);
+    wait_for_stdin_eof();
+}
+
+/// The hand-written tokio keeper: `BufReader`, each line copied into a `Vec`.
+fn keeper_tokio_as_child() {
+    use tokio::io::AsyncBufReadExt;
+    let rt = runtime();
+    let l = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    println!("WEIR-ADDR {}", l.local_addr().unwrap());
+    rt.spawn(async move {
+        let (s, _) = l.accept().await.expect("accept");
+        let base = rss_kib();
+        let mut r = tokio::io::BufReader::new(s);
+        let mut kept: Vec<Vec<u8>> = Vec::new();
+        let mut filler = vec![0u8; BURST - 10];
+        for _ in 0..BURSTS {
+            let mut line = Vec::new();
+            r.read_until(b'\n', &mut line).await.expect("line");
+            kept.push(line);
+            r.read_exact(&mut filler).await.expect("filler");
+        }
+        let grown = rss_kib() as i64 - base as i64;
+        let msg = format!("{grown} {}\n", kept.len());
+        r.get_mut().write_all(msg.as_bytes()).await.unwrap();
+    });
+    wait_for_stdin_eof();
+}
+
+/// Sends the bursts to `addr`; returns the server's RSS growth (KiB).
+fn send_bursts(addr: SocketAddr) -> i64 {
+    run_bounded("the bursts", Duration::from_secs(120), async move {
+        let s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let (mut rd, mut wr) = s.into_split();
+        let writer = tokio::spawn(async move {
+            let filler = vec![b'y'; BURST - 10];
+            for i in 0..BURSTS {
+                wr.write_all(format!("{i:09}\n").as_bytes()).await.unwrap();
+                wr.write_all(&filler).await.unwrap();
+            }
+            wr
+        });
+        let mut answer = String::new();
+        rd.read_to_string(&mut answer).await.expect("the answer");
+        drop(writer.await);
+        let mut it = answer.split_whitespace();
+        let grown: i64 = it.next().and_then(|v| v.parse().ok()).expect("growth");
+        assert_eq!(it.next(), Some(BURSTS.to_string().as_str()), "{answer:?}");
+        grown
+    })
+}
+
+#[test]
+fn memory_follows_what_is_kept_beside_asyncio() {
+    const NAME: &str = "memory_follows_what_is_kept_beside_asyncio";
+    match role().as_deref() {
+        Some("keep-weir") => return keeper_weir_as_child(),
+        Some("keep-tokio") => return keeper_tokio_as_child(),
+        Some(_) => return,
+        None => {}
+    }
+    let srv = Child::start(NAME, "keep-weir");
+    let weir = send_bursts(srv.addr());
+    srv.finish(Duration::from_secs(30));
+    let srv = Child::start(NAME, "keep-tokio");
+    let tokio_kib = send_bursts(srv.addr());
+    srv.finish(Duration::from_secs(30));
+    let py = PyServer::start(&format!(
+        "import sys; sys.argv[1:] = ['{BURSTS}', '{BURST}']\n{PY_KEEPER}"
+    ));
+    let asyncio = send_bursts(SocketAddr::from(([127, 0, 0, 1], py.port)));
+    drop(py);
+    println!(
+        "WEIR-KEEP RSS growth keeping one 10-byte line of each of {BURSTS} x 100 KiB bursts: weir {weir} KiB, asyncio {asyncio} KiB, tokio BufReader + Vec copies {tokio_kib} KiB"
+    );
+    assert!(
+        weir <= 2 * asyncio.max(0) + 2048,
+        "weir grew {weir} KiB keeping {BURSTS} lines; asyncio {asyncio} KiB"
     );
 }

@@ -210,8 +210,22 @@ fn tcp(s: Async<TcpStream>) -> io::Result<Box<dyn Transport>> {
         .with_abort(|s| {
             // SO_LINGER 0: closing sends a reset, as asyncio's abort does.
             let _ = SockRef::from(s.get_ref()).set_linger(Some(Duration::ZERO));
-        });
+        })
+        .with_peer_check(peer_check);
     Ok(Box::new(t))
+}
+
+/// A one-byte peek once readable: bytes or EOF are left for the next read
+/// (`Ok`); a reset with nothing unread before it is its error.
+fn peer_check(s: &Async<TcpStream>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    loop {
+        match s.get_ref().peek(&mut [0u8; 1]) {
+            Ok(_) => return Poll::Ready(Ok(())),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Poll::Ready(Err(e)),
+        }
+        ready!(s.poll_readable(cx))?;
+    }
 }
 
 fn unix(s: Async<UnixStream>) -> io::Result<Box<dyn Transport>> {

@@ -65,7 +65,12 @@ pub struct FuturesTransport<T> {
     info: ExtraInfo,
     shutdown: Option<fn(&T) -> io::Result<()>>,
     abort: Option<fn(&T)>,
+    peer_check: Option<PeerCheck<T>>,
 }
+
+/// How a [`FuturesTransport`] checks for a dead peer without reading: see
+/// [`Transport::poll_peer_closed`].
+pub type PeerCheck<T> = fn(&T, &mut Context<'_>) -> Poll<io::Result<()>>;
 
 impl<T> fmt::Debug for FuturesTransport<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -94,6 +99,7 @@ where
             info,
             shutdown: None,
             abort: None,
+            peer_check: None,
         }
     }
 
@@ -128,6 +134,24 @@ where
     /// ```
     pub fn with_abort(mut self, f: fn(&T)) -> Self {
         self.abort = Some(f);
+        self
+    }
+
+    /// Checks for a dead peer with `f` while no read is pending
+    /// ([`Transport::poll_peer_closed`]); without it, a reset is noticed at
+    /// the next read or write.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::task::Poll;
+    /// let io = futures_lite::io::Cursor::new(Vec::<u8>::new());
+    /// let t = weir_stream::futures_io::FuturesTransport::new(io, Default::default())
+    ///     .with_peer_check(|_, _| Poll::Pending);
+    /// # let _ = t;
+    /// ```
+    pub fn with_peer_check(mut self, f: PeerCheck<T>) -> Self {
+        self.peer_check = Some(f);
         self
     }
 }
@@ -179,6 +203,13 @@ where
     fn abort(&mut self) {
         if let Some(f) = self.abort {
             f(&self.io)
+        }
+    }
+
+    fn poll_peer_closed(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.peer_check {
+            Some(f) => f(&self.io, cx),
+            None => Poll::Pending,
         }
     }
 }

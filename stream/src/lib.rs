@@ -70,13 +70,17 @@ mod ahead;
 mod connect_options;
 mod contain;
 mod eyeballs;
+#[cfg(feature = "tls")]
+mod handshaking;
 mod net;
 mod reader;
 mod server;
 mod server_options;
 mod shared;
+mod shutdown;
 #[cfg(feature = "tls")]
 mod starttls;
+mod watch;
 mod writer;
 
 #[cfg(test)]

@@ -106,6 +106,33 @@ pub trait Transport: Send + 'static {
     /// drop should reset the connection rather than close it gracefully, for
     /// example by setting `SO_LINGER` to zero. The default does nothing.
     fn abort(&mut self) {}
+
+    /// How long closing (sending what is queued, then the shutdown) may
+    /// take before the connection is aborted: a TLS transport's
+    /// `shutdown_timeout` (asyncio's `ssl_shutdown_timeout`). The default,
+    /// `None`, waits as long as it takes, as asyncio does for plain sockets.
+    fn shutdown_timeout(&self) -> Option<Duration> {
+        None
+    }
+
+    /// Checks, without reading, whether the connection failed (the peer
+    /// reset it) while no read is pending, so that a dead peer's socket is
+    /// released without waiting for the next read.
+    ///
+    /// `Ready(Err(e))`: the connection failed and nothing is left to read
+    /// before the error. `Ready(Ok(()))`: bytes (or EOF) wait to be read;
+    /// they must not be consumed, and weir calls this again only after the
+    /// next read. `Pending`: nothing happened; `cx` is woken when something
+    /// does. weir calls it from the flusher task, never while a read is
+    /// pending. The default never reports anything.
+    ///
+    /// # Errors
+    ///
+    /// The socket's pending error, e.g. `ConnectionReset`.
+    fn poll_peer_closed(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let _ = cx;
+        Poll::Pending
+    }
 }
 
 impl fmt::Debug for dyn Transport {

@@ -65,6 +65,9 @@ struct State {
     accepting: bool,
     accept_waker: Option<Waker>,
     conns: HashMap<u64, Weak<Shared>>,
+    /// Connections still in their TLS handshake (see `handshaking.rs`).
+    #[cfg(feature = "tls")]
+    handshaking: HashMap<u64, Arc<crate::handshaking::Pending>>,
     next_id: u64,
     waiters: Vec<Waker>,
 }
@@ -114,7 +117,7 @@ impl fmt::Debug for Server {
             .field("local", &self.inner.infos)
             .field("serving", &(st.serving && !st.closed))
             .field("closed", &st.closed)
-            .field("connections", &st.conns.len())
+            .field("connections", &st.count())
             .finish()
     }
 }
@@ -185,6 +188,8 @@ impl Server {
                     accepting: false,
                     accept_waker: None,
                     conns: HashMap::new(),
+                    #[cfg(feature = "tls")]
+                    handshaking: HashMap::new(),
                     next_id: 0,
                     waiters: Vec::new(),
                 }),
@@ -356,6 +361,8 @@ impl Server {
     /// # }
     /// ```
     pub fn close_clients(&self) {
+        #[cfg(feature = "tls")]
+        self.inner.stop_handshakes(crate::handshaking::Stop::Close);
         for c in self.inner.live() {
             c.close();
         }
@@ -372,12 +379,14 @@ impl Server {
     /// # }
     /// ```
     pub fn abort_clients(&self) {
+        #[cfg(feature = "tls")]
+        self.inner.stop_handshakes(crate::handshaking::Stop::Abort);
         for c in self.inner.live() {
             c.abort();
         }
     }
 
-    /// Open connections.
+    /// Open connections, counting those still in their TLS handshake.
     ///
     /// # Examples
     ///
@@ -387,7 +396,7 @@ impl Server {
     /// # }
     /// ```
     pub fn connection_count(&self) -> usize {
-        lock(&self.inner.state).conns.len()
+        lock(&self.inner.state).count()
     }
 
     /// Waits until the server is closed and every connection has closed
@@ -444,7 +453,26 @@ impl Server {
     }
 }
 
+impl State {
+    /// Connections, handshaking ones included.
+    fn count(&self) -> usize {
+        #[cfg(feature = "tls")]
+        return self.conns.len() + self.handshaking.len();
+        #[cfg(not(feature = "tls"))]
+        self.conns.len()
+    }
+}
+
 impl Inner {
+    /// Stops every connection still in its handshake.
+    #[cfg(feature = "tls")]
+    fn stop_handshakes(&self, how: crate::handshaking::Stop) {
+        let pending: Vec<_> = lock(&self.state).handshaking.values().cloned().collect();
+        for p in pending {
+            p.stop(how);
+        }
+    }
+
     fn live(&self) -> Vec<Arc<Shared>> {
         let st = lock(&self.state);
         st.conns.values().filter_map(Weak::upgrade).collect()
@@ -452,7 +480,7 @@ impl Inner {
 
     fn poll_closed(&self, cx: &mut Context<'_>) -> Poll<()> {
         let mut st = lock(&self.state);
-        if st.closed && st.conns.is_empty() {
+        if st.closed && st.count() == 0 {
             return Poll::Ready(());
         }
         register(&mut st.waiters, cx);
@@ -541,29 +569,50 @@ impl Inner {
         if let Some(tls) = self.tls.clone() {
             // The handshake runs as a task of its own, bounded by its timeout,
             // so a slow or hostile client never holds up the accept loop.
+            // It belongs to the server from now on: counted, and stopped by
+            // close_clients / abort_clients while it handshakes.
+            let pending = crate::handshaking::Pending::new();
+            let Some(id) = self.next_id() else {
+                return;
+            };
+            lock(&self.state).handshaking.insert(id, pending.clone());
             let inner = self.clone();
             let peer = t.extra_info().peer_addr;
             let timer = self.rt.sleep_dyn(tls.get_handshake_timeout());
             self.rt.spawn_dyn(Box::pin(async move {
-                match crate::tls::accept_timed(t, bytes::Bytes::new(), &tls, timer).await {
-                    Ok(t) => inner.run_connection(Box::new(t)),
-                    Err(e) => tracing::warn!("tls handshake with {peer:?} failed: {e}"),
+                match crate::tls::accept_stoppable(t, &tls, timer, &pending).await {
+                    Ok(t) => inner.run_connection(id, Box::new(t), Some(&pending)),
+                    Err(e) => {
+                        tracing::warn!("tls handshake with {peer:?} failed: {e}");
+                        inner.remove(id);
+                    }
                 }
             }));
             return;
         }
-        self.run_connection(t);
+        let Some(id) = self.next_id() else {
+            return;
+        };
+        self.run_connection(id, t, None);
     }
 
-    fn run_connection(self: &Arc<Self>, t: Box<dyn Transport>) {
-        let id = {
-            let mut st = lock(&self.state);
-            if st.closed {
-                return;
-            }
-            st.next_id += 1;
-            st.next_id
-        };
+    /// A new connection's id; `None` once the server is closed.
+    fn next_id(&self) -> Option<u64> {
+        let mut st = lock(&self.state);
+        if st.closed {
+            return None;
+        }
+        st.next_id += 1;
+        Some(st.next_id)
+    }
+
+    fn run_connection(
+        self: &Arc<Self>,
+        id: u64,
+        t: Box<dyn Transport>,
+        #[cfg(feature = "tls")] pending: Option<&crate::handshaking::Pending>,
+        #[cfg(not(feature = "tls"))] _pending: Option<&()>,
+    ) {
         let weak = Arc::downgrade(self);
         let on_closed = Box::new(move || {
             if let Some(inner) = weak.upgrade() {
@@ -574,10 +623,20 @@ impl Inner {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!("cannot set up a connection: {e}");
+                self.remove(id);
                 return;
             }
         };
-        lock(&self.state).conns.insert(id, Arc::downgrade(&shared));
+        {
+            let mut st = lock(&self.state);
+            #[cfg(feature = "tls")]
+            st.handshaking.remove(&id);
+            st.conns.insert(id, Arc::downgrade(&shared));
+        }
+        #[cfg(feature = "tls")]
+        if let Some(p) = pending {
+            p.promote(&shared);
+        }
         let (r, w) = Shared::start(&self.rt, shared);
         let handler = self.handler.clone();
         let peer = w.extra_info();
@@ -595,7 +654,9 @@ impl Inner {
         let wakers = {
             let mut st = lock(&self.state);
             st.conns.remove(&id);
-            if st.closed && st.conns.is_empty() {
+            #[cfg(feature = "tls")]
+            st.handshaking.remove(&id);
+            if st.closed && st.count() == 0 {
                 std::mem::take(&mut st.waiters)
             } else {
                 Vec::new()

@@ -83,6 +83,8 @@ pub(crate) struct ReadState {
     pub(crate) hint: usize,
     /// Bytes read from the transport since the reading task last yielded.
     pub(crate) since_yield: usize,
+    /// The dead-peer watcher (see `watch.rs`).
+    pub(crate) watch: crate::watch::Watch,
 }
 
 pub(crate) struct WriteState {
@@ -105,6 +107,9 @@ pub(crate) struct WriteState {
     /// An inline write found the socket full: leave the rest to the flusher
     /// until it has made progress, rather than retrying on every write.
     pub(crate) inline_blocked: bool,
+    /// An inline write failed: the flusher loses the connection with this
+    /// error (it cannot be done under the locks the inline write holds).
+    pub(crate) inline_error: Option<io::Error>,
 }
 
 /// The write state, locked. Unlocking publishes whether `drain` may return
@@ -169,6 +174,7 @@ impl Shared {
                 reading: false,
                 hint: FIRST_READ,
                 since_yield: 0,
+                watch: Default::default(),
             }),
             write: Mutex::new(WriteState {
                 wb: WriteBuffer::new(),
@@ -182,6 +188,7 @@ impl Shared {
                 on_closed: None,
                 unflushed: false,
                 inline_blocked: false,
+                inline_error: None,
             }),
             drain_ready: AtomicBool::new(true),
             transport: Mutex::new(slot),
@@ -217,10 +224,7 @@ impl Shared {
         rt: &Arc<dyn DynRuntime>,
         shared: Arc<Shared>,
     ) -> (super::StreamReader, super::StreamWriter) {
-        let flusher = shared.clone();
-        rt.spawn_dyn(Box::pin(std::future::poll_fn(move |cx| {
-            flusher.poll_flush(cx)
-        })));
+        rt.spawn_dyn(Box::pin(crate::shutdown::Flusher::new(shared.clone())));
         (
             super::StreamReader {
                 shared: shared.clone(),
@@ -270,6 +274,7 @@ impl Shared {
                     if *acquired {
                         st.reading = false;
                         *acquired = false;
+                        crate::watch::read_done(&mut st.watch);
                     }
                     break Poll::Ready(r);
                 }
@@ -300,6 +305,7 @@ impl Shared {
                         if !st.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                             st.waker = Some(cx.waker().clone());
                         }
+                        crate::watch::read_waits(&mut st.watch);
                         break Poll::Pending;
                     }
                 }
@@ -317,6 +323,7 @@ impl Shared {
         let mut st = lock(&self.read);
         st.reading = false;
         st.rb.abandon();
+        crate::watch::read_done(&mut st.watch);
     }
 
     /// One read from the transport into the buffer's spare room.
@@ -408,8 +415,17 @@ impl Shared {
                         w.inline_blocked = true;
                         break;
                     }
-                    // Errors and odd answers: the flusher meets them again
-                    // and closes the connection with them.
+                    Poll::Ready(Err(e)) => {
+                        // The flusher loses the connection with the error
+                        // the socket gave first (a reset, not the broken
+                        // pipe a retry would get).
+                        w.inline_blocked = true;
+                        w.inline_error = Some(e);
+                        handoff = true;
+                        break;
+                    }
+                    // A zero-byte write or an overcount: the flusher meets
+                    // it again and closes the connection with it.
                     _ => break,
                 }
             }
@@ -436,6 +452,12 @@ impl Shared {
         loop {
             let mut w = self.lock_write();
             if w.closed {
+                return Poll::Ready(());
+            }
+            if let Some(e) = w.inline_error.take() {
+                drop(w);
+                self.lose(Error::connection(e));
+                self.finish_close();
                 return Poll::Ready(());
             }
             if w.error.is_some() {

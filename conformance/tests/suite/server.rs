@@ -627,3 +627,79 @@ e2e! {
         soon(w.wait_closed()).await.unwrap();
     }
 }
+
+e2e! {
+    async fn a_peer_reset_while_the_handler_sleeps_is_noticed_without_a_read() {
+        // The handler reads a line, then does something else (no read pending)
+        // until told; the peer resets meanwhile. The socket must be released
+        // then, not when the handler next touches the connection.
+        let got_line = Arc::new(AtomicUsize::new(0));
+        let wake = Arc::new(AtomicUsize::new(0));
+        let outcome: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
+        let (g, k, o) = (got_line.clone(), wake.clone(), outcome.clone());
+        let server = backend::start_server(
+            move |r: StreamReader, w: StreamWriter| {
+                let (g, k, o) = (g.clone(), k.clone(), o.clone());
+                async move {
+                    let line = r.read_line().await.unwrap();
+                    assert_eq!(&line[..], b"hello\n");
+                    g.store(1, Ordering::SeqCst);
+                    for _ in 0..2000 {
+                        if k.load(Ordering::SeqCst) == 1 {
+                            break;
+                        }
+                        backend::sleep(Duration::from_millis(5)).await;
+                    }
+                    let read = r.read_line().await.map(|l| l.to_vec());
+                    let write = w.write(b"late\n");
+                    *o.lock().unwrap() = Some(format!(
+                        "read={:?} write={:?}",
+                        read.map_err(|e| e.io_kind()),
+                        write.map_err(|e| e.io_kind())
+                    ));
+                }
+            },
+            "127.0.0.1",
+            0,
+        )
+        .await
+        .unwrap();
+        let port = server.local_addrs()[0].port();
+        let c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        send(&c, b"hello\n");
+        soon(async {
+            while got_line.load(Ordering::SeqCst) == 0 {
+                backend::sleep(Duration::from_millis(2)).await;
+            }
+        })
+        .await;
+        assert_eq!(server.connection_count(), 1);
+        reset(c);
+        let released = backend::timeout(Duration::from_secs(3), async {
+            while server.connection_count() > 0 {
+                backend::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
+        wake.store(1, Ordering::SeqCst);
+        assert!(
+            released.is_some(),
+            "the reset connection is still open 3 s later on {} while its handler sleeps",
+            backend::NAME
+        );
+        let seen = soon(async {
+            loop {
+                if let Some(s) = outcome.lock().unwrap().take() {
+                    break s;
+                }
+                backend::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
+        assert_eq!(
+            seen,
+            "read=Err(ConnectionReset) write=Err(ConnectionReset)",
+            "the next read and write report the reset"
+        );
+    }
+}

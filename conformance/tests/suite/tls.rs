@@ -477,3 +477,231 @@ e2e! {
         assert_eq!(&back[..], &expect[..]);
     }
 }
+
+// ----- issue 12: closing bounded by shutdown_timeout; handshakes owned by the server
+
+/// How long closing may take in the shutdown_timeout tests.
+const SHUTDOWN: Duration = Duration::from_millis(300);
+/// What those tests queue to a peer that does not read.
+const QUEUED: usize = 4 << 20;
+
+/// A blocking TCP socket with a small receive buffer (so a peer that stops
+/// reading stops its sender soon), connected to `port`.
+fn small_window_connect(port: u16) -> TcpStream {
+    let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    s.set_recv_buffer_size(16 * 1024).unwrap();
+    s.connect(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into())
+        .unwrap();
+    s.into()
+}
+
+/// Reads `s` until EOF or an error (not a timeout): true if the peer closed.
+fn sees_closed(mut s: TcpStream) -> bool {
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) => {
+                return !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                )
+            }
+        }
+    }
+}
+
+/// A TLS handshake from a blocking socket, then nothing read.
+fn raw_tls_client(ca: &str, sock: &mut TcpStream) -> rustls::ClientConnection {
+    let tls = ClientTls::from_ca_pem(ca.as_bytes()).unwrap();
+    let mut conn =
+        rustls::ClientConnection::new(tls.config().clone(), "localhost".try_into().unwrap())
+            .unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    while conn.is_handshaking() {
+        conn.complete_io(sock).unwrap();
+    }
+    conn
+}
+
+e2e! {
+    async fn tls_server_close_clients_is_bounded_by_shutdown_timeout() {
+        let p = pki();
+        let server = ServerOptions::new()
+            .tls(p.server().shutdown_timeout(SHUTDOWN))
+            .start(
+                |r: StreamReader, w: StreamWriter| async move {
+                    w.write(vec![b'x'; QUEUED]).unwrap();
+                    let _ = w.wait_closed().await;
+                    drop(r);
+                },
+                "127.0.0.1",
+                0,
+            )
+            .await
+            .unwrap();
+        let port = server.local_addrs()[0].port();
+        let ca = p.ca();
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let peer = std::thread::spawn(move || {
+            let mut sock = small_window_connect(port);
+            let _conn = raw_tls_client(&ca, &mut sock);
+            // Hold the connection without reading until told.
+            let _ = rx.recv_timeout(Duration::from_secs(15));
+            sees_closed(sock)
+        });
+        soon(async {
+            while server.connection_count() == 0 {
+                backend::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
+        backend::sleep(Duration::from_millis(200)).await; // the queue is stuck now
+        server.close();
+        server.close_clients();
+        let t0 = std::time::Instant::now();
+        let done = backend::timeout(Duration::from_secs(5), server.wait_closed()).await;
+        let took = t0.elapsed();
+        tx.send(()).unwrap();
+        assert!(
+            done.is_some(),
+            "wait_closed did not finish within 5 s with shutdown_timeout {SHUTDOWN:?} on {}",
+            backend::NAME
+        );
+        assert!(took < Duration::from_secs(3), "took {took:?}");
+        assert_eq!(server.connection_count(), 0);
+        assert!(in_thread(move || peer.join().unwrap()).await, "the peer must see the connection closed");
+    }
+}
+
+e2e! {
+    async fn tls_client_close_is_bounded_by_shutdown_timeout() {
+        use rustls::pki_types::pem::PemObject;
+        let p = pki();
+        let certs = rustls::pki_types::CertificateDer::pem_slice_iter(p.0.chain_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(p.0.key_pem.as_bytes()).unwrap();
+        let cfg = Arc::new(
+            rustls::ServerConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap(),
+        );
+        // A TLS server that handshakes, then never reads (small window).
+        let l = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        l.set_recv_buffer_size(16 * 1024).unwrap();
+        l.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into()).unwrap();
+        l.listen(8).unwrap();
+        let l: TcpListener = l.into();
+        let port = l.local_addr().unwrap().port();
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let peer = std::thread::spawn(move || {
+            let (mut sock, _) = l.accept().unwrap();
+            sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let mut conn = rustls::ServerConnection::new(cfg).unwrap();
+            while conn.is_handshaking() {
+                conn.complete_io(&mut sock).unwrap();
+            }
+            while conn.wants_write() {
+                conn.write_tls(&mut sock).unwrap();
+            }
+            let _ = rx.recv_timeout(Duration::from_secs(15));
+            sees_closed(sock)
+        });
+        let (_r, w) = ConnectOptions::new()
+            .tls(p.client().shutdown_timeout(SHUTDOWN))
+            .connect("localhost", port)
+            .await
+            .unwrap();
+        w.write(vec![b'x'; QUEUED]).unwrap();
+        backend::sleep(Duration::from_millis(200)).await;
+        w.close();
+        let t0 = std::time::Instant::now();
+        let done = backend::timeout(Duration::from_secs(5), w.wait_closed()).await;
+        let took = t0.elapsed();
+        tx.send(()).unwrap();
+        let res = done.unwrap_or_else(|| {
+            panic!("wait_closed did not finish within 5 s with shutdown_timeout {SHUTDOWN:?} on {}", backend::NAME)
+        });
+        let err = res.expect_err("4 MB could not have been sent: closing must time out");
+        assert_eq!(err.io_kind(), std::io::ErrorKind::TimedOut, "{err}");
+        assert!(err.to_string().contains("shutdown_timeout"), "{err}");
+        assert!(took < Duration::from_secs(3), "took {took:?}");
+        assert!(in_thread(move || peer.join().unwrap()).await, "the peer must see the connection closed");
+    }
+}
+
+/// A TLS server with a long handshake timeout, and `n` raw TCP clients that
+/// connect and send nothing (stalled handshakes), once the server counts them.
+async fn stalled_handshakes(p: &Pki, n: usize) -> (crate::backend::Server, Vec<TcpStream>) {
+    let server = ServerOptions::new()
+        .tls(p.server().handshake_timeout(Duration::from_secs(60)))
+        .start(echo, "127.0.0.1", 0)
+        .await
+        .unwrap();
+    let port = server.local_addrs()[0].port();
+    let clients: Vec<TcpStream> = (0..n)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    let counted = backend::timeout(Duration::from_secs(5), async {
+        while server.connection_count() < n {
+            backend::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert!(
+        counted.is_some(),
+        "the server counts {} of {n} handshaking connections",
+        server.connection_count()
+    );
+    (server, clients)
+}
+
+e2e! {
+    async fn tls_handshaking_connections_are_closed_by_close_clients() {
+        let p = pki();
+        let (server, clients) = stalled_handshakes(&p, 20).await;
+        server.close();
+        assert!(
+            super::still_pending(server.wait_closed()).await,
+            "wait_closed must wait for the handshaking connections"
+        );
+        server.close_clients();
+        assert!(backend::timeout(Duration::from_secs(5), server.wait_closed()).await.is_some());
+        assert_eq!(server.connection_count(), 0);
+        let closed = in_thread(move || clients.into_iter().map(sees_closed).filter(|&c| c).count()).await;
+        assert_eq!(closed, 20, "every stalled client must see its connection closed");
+    }
+}
+
+e2e! {
+    async fn tls_handshaking_connections_are_reset_by_abort_clients() {
+        let p = pki();
+        let (server, clients) = stalled_handshakes(&p, 20).await;
+        server.close();
+        server.abort_clients();
+        assert!(backend::timeout(Duration::from_secs(5), server.wait_closed()).await.is_some());
+        let kinds = in_thread(move || {
+            clients
+                .into_iter()
+                .map(|mut s| {
+                    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                    match s.read(&mut [0u8; 16]) {
+                        Ok(n) => format!("read {n}"),
+                        Err(e) => format!("{:?}", e.kind()),
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+        .await;
+        assert!(kinds.iter().all(|k| k == "ConnectionReset"), "{kinds:?}");
+    }
+}

@@ -68,6 +68,9 @@ e2e! {
         let (_r, w, peer) = with_raw_peer().await;
         let data = pattern(16 << 20);
         let reader = std::thread::spawn(move || {
+            // Slow to start: the writes below outrun the socket, so part of
+            // them must wait in the writer's queue.
+            std::thread::sleep(Duration::from_millis(300));
             let mut got = Vec::with_capacity(16 << 20);
             let mut buf = vec![0u8; 256 * 1024];
             let mut reads = 0;

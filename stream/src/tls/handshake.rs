@@ -119,7 +119,8 @@ pub(crate) async fn connect_timed(
     let shown = name.to_str().into_owned();
     let conn = ClientConnection::new(tls.config.clone(), name)
         .map_err(|e| Error::connection(tls_error(e)))?;
-    let t = TlsTransport::new(inner, Connection::Client(conn), read_ahead, Some(shown));
+    let t = TlsTransport::new(inner, Connection::Client(conn), read_ahead, Some(shown))
+        .with_shutdown_timeout(tls.shutdown_timeout);
     handshake(t, tls.handshake_timeout, timer).await
 }
 
@@ -177,6 +178,58 @@ pub(crate) async fn accept_timed(
 ) -> Result<TlsTransport, Error> {
     let conn =
         ServerConnection::new(tls.config.clone()).map_err(|e| Error::connection(tls_error(e)))?;
-    let t = TlsTransport::new(inner, Connection::Server(conn), read_ahead, None);
+    let t = TlsTransport::new(inner, Connection::Server(conn), read_ahead, None)
+        .with_shutdown_timeout(tls.shutdown_timeout);
     handshake(t, tls.handshake_timeout, timer).await
+}
+
+/// [`accept_timed`] for a server connection, stopped early when the server
+/// closes or aborts its clients (`stop`): a handshaking connection belongs to
+/// its server.
+pub(crate) async fn accept_stoppable(
+    inner: Box<dyn Transport>,
+    tls: &ServerTls,
+    mut timer: BoxFuture,
+    stop: &crate::handshaking::Pending,
+) -> Result<TlsTransport, Error> {
+    let conn =
+        ServerConnection::new(tls.config.clone()).map_err(|e| Error::connection(tls_error(e)))?;
+    let mut t = TlsTransport::new(inner, Connection::Server(conn), Bytes::new(), None)
+        .with_shutdown_timeout(tls.shutdown_timeout);
+    /// How the handshake ended.
+    enum End {
+        Done(io::Result<()>),
+        Stopped(crate::handshaking::Stop),
+        TimedOut,
+    }
+    let end = poll_fn(|cx| {
+        if let Poll::Ready(how) = stop.poll_stop(cx) {
+            return Poll::Ready(End::Stopped(how));
+        }
+        if let Poll::Ready(r) = t.poll_handshake(cx) {
+            return Poll::Ready(End::Done(r));
+        }
+        timer.as_mut().poll(cx).map(|()| End::TimedOut)
+    })
+    .await;
+    match end {
+        End::Done(Ok(())) => Ok(t),
+        End::Done(Err(e)) => Err(Error::connection(e)),
+        End::Stopped(how) => {
+            if how == crate::handshaking::Stop::Abort {
+                t.abort();
+            }
+            Err(Error::connection(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "tls: the server closed its clients during the handshake",
+            )))
+        }
+        End::TimedOut => Err(Error::connection(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!(
+                "tls: the handshake did not finish within {:?}; raise handshake_timeout if the peer is slow",
+                tls.handshake_timeout
+            ),
+        ))),
+    }
 }

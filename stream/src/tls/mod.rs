@@ -26,7 +26,7 @@ mod transport;
 pub use crate::info::TlsInfo;
 pub use config::{ClientTls, ServerTls, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use handshake::{accept, accept_after, connect, connect_after};
-pub(crate) use handshake::{accept_timed, connect_timed};
+pub(crate) use handshake::{accept_stoppable, accept_timed, connect_timed};
 pub use transport::TlsTransport;
 
 #[cfg(any(test, feature = "tls-testing"))]

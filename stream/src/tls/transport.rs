@@ -59,6 +59,8 @@ pub struct TlsTransport {
     /// so the flusher, not the reader, is woken when the socket can take them.
     writer_waker: Option<Waker>,
     server_name: Option<String>,
+    /// How long closing may take (the config's `shutdown_timeout`).
+    shutdown_timeout: Option<std::time::Duration>,
 }
 
 impl std::fmt::Debug for TlsTransport {
@@ -107,7 +109,14 @@ impl TlsTransport {
             close_notify_sent: false,
             writer_waker: None,
             server_name,
+            shutdown_timeout: None,
         }
+    }
+
+    /// Sets how long closing may take before the connection is aborted.
+    pub(crate) fn with_shutdown_timeout(mut self, d: std::time::Duration) -> Self {
+        self.shutdown_timeout = Some(d);
+        self
     }
 
     /// The negotiated TLS details.
@@ -299,5 +308,21 @@ impl Transport for TlsTransport {
 
     fn abort(&mut self) {
         self.inner.abort()
+    }
+
+    fn shutdown_timeout(&self) -> Option<std::time::Duration> {
+        self.shutdown_timeout
+    }
+
+    fn poll_peer_closed(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !self.read_ahead.is_empty() || self.inner_eof {
+            return Poll::Ready(Ok(()));
+        }
+        // Plaintext rustls holds, or an alert, is for the next read.
+        match self.conn.process_new_packets() {
+            Ok(s) if s.plaintext_bytes_to_read() == 0 && !s.peer_has_closed() => {}
+            _ => return Poll::Ready(Ok(())),
+        }
+        self.inner.poll_peer_closed(cx)
     }
 }
