@@ -70,6 +70,7 @@ mod ahead;
 mod connect_options;
 mod contain;
 mod eyeballs;
+mod io_options;
 mod net;
 mod reader;
 mod server;
@@ -89,6 +90,7 @@ use std::sync::Arc;
 pub use ahead::ReadAhead;
 pub use connect_options::ConnectOptions;
 pub use eyeballs::{connect_happy, Family};
+pub use io_options::IoOptions;
 #[cfg(unix)]
 pub use net::bind_unix;
 pub use net::{bind_tcp, ListenOptions, DEFAULT_BACKLOG};

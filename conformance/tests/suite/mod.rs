@@ -16,6 +16,7 @@ use std::time::Duration;
 use crate::backend::{self, Server, StreamReader, StreamWriter};
 
 mod interop;
+mod io;
 mod reader;
 mod server;
 mod tls;
