@@ -44,7 +44,7 @@
 macro_rules! backend_api {
     ($rt:ty, $krate:literal) => {
         pub use $crate::Bytes;
-        pub use $crate::{Drain, Lines, ReadFuture, WaitClosed};
+        pub use $crate::{Drain, IntoLines, Lines, ReadFuture, WaitClosed};
         pub use $crate::{Error, IncompleteReadError, LimitOverrunError, Origin};
         pub use $crate::{ExtraInfo, Family, Separators, Server, StreamReader, StreamWriter};
         pub use $crate::{DEFAULT_HIGH, DEFAULT_LIMIT};

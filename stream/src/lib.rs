@@ -70,6 +70,7 @@ mod ahead;
 mod connect_options;
 mod contain;
 mod eyeballs;
+mod into_lines;
 mod io_options;
 mod net;
 mod reader;
@@ -90,6 +91,7 @@ use std::sync::Arc;
 pub use ahead::ReadAhead;
 pub use connect_options::ConnectOptions;
 pub use eyeballs::{connect_happy, Family};
+pub use into_lines::IntoLines;
 pub use io_options::IoOptions;
 #[cfg(unix)]
 pub use net::bind_unix;
