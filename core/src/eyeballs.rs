@@ -798,13 +798,10 @@ impl fmt::Display for ConnectError {
     }
 }
 
-impl std::error::Error for ConnectError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.errors
-            .first()
-            .map(|(_, e)| e as &(dyn std::error::Error + 'static))
-    }
-}
+/// No `source()`: the message names every address and its error already
+/// (reporters such as anyhow would print the first one twice); the errors
+/// themselves are in [`errors`](ConnectError::errors).
+impl std::error::Error for ConnectError {}
 
 impl From<ConnectError> for io::Error {
     fn from(e: ConnectError) -> io::Error {

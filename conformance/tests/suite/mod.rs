@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use crate::backend::{self, Server, StreamReader, StreamWriter};
 
+mod errors;
 mod interop;
 mod io;
 mod reader;
