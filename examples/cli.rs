@@ -34,15 +34,22 @@ pub fn exit(result: Result<(), String>) -> ExitCode {
     }
 }
 
-/// An error as the rest of a sentence: for a weir connection error, what
-/// the system said, as `address already in use` rather than `connection
-/// failed: Address already in use (os error 98)`; for any other error, its
-/// message, likewise without the `(os error N)`.
+/// An error as the rest of a sentence: its message and each cause in its
+/// `source()` chain, joined by `: ` (weir's errors never repeat a cause),
+/// as `address already in use` rather than `Address already in use (os
+/// error 98)`. A weir connection error reads as what the system said.
 pub fn reason(e: &(dyn std::error::Error + 'static)) -> String {
-    match e.downcast_ref::<super::weir::Error>() {
-        Some(super::weir::Error::Connection(io)) => sentence(&io.to_string()),
-        _ => sentence(&e.to_string()),
+    let mut text = match e.downcast_ref::<super::weir::Error>() {
+        Some(super::weir::Error::Connection(io)) => io.to_string(),
+        _ => e.to_string(),
+    };
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
     }
+    sentence(&text)
 }
 
 /// Why listening on `host:port` failed, as `cannot listen on ADDR: WHY`

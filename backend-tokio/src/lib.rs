@@ -31,6 +31,7 @@
 //! out in one vectored system call. `drain` is flow control only.
 
 mod compat;
+mod io;
 mod transport;
 
 pub use compat::{TokioReader, TokioWriter};

@@ -212,6 +212,54 @@ impl<R: Read> BlockingReader<R> {
         self.drive(|rb| rb.read_until(seps))
     }
 
+    /// Bytes through the first of several separators, as
+    /// `StreamReader::read_until_any` (the longest wins when two end at the
+    /// same byte, as CPython's tuple form).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EmptySeparator`] for an empty list or separator; otherwise as
+    /// [`read_until`](Self::read_until).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_proto::blocking::BlockingReader;
+    /// let mut r = BlockingReader::new(&b"a\r\nb\n"[..]);
+    /// assert_eq!(&r.read_until_any([&b"\r\n"[..], b"\n"])?[..], b"a\r\n");
+    /// assert_eq!(&r.read_until_any([&b"\r\n"[..], b"\n"])?[..], b"b\n");
+    /// # Ok::<(), weir_proto::Error>(())
+    /// ```
+    pub fn read_until_any<I, S>(&mut self, seps: I) -> Result<Bytes, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        let seps = Separators::any(seps)?;
+        self.read_until(&seps)
+    }
+
+    /// [`read_until`](Self::read_until) under the name the async
+    /// `StreamReader` gives a compiled [`Separators`]: the same call on
+    /// every reader.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_until`](Self::read_until).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_proto::{blocking::BlockingReader, Separators};
+    /// let nul = Separators::new(b"\0")?;
+    /// let mut r = BlockingReader::new(&b"a\0"[..]);
+    /// assert_eq!(&r.read_until_with(&nul)?[..], b"a\0");
+    /// # Ok::<(), weir_proto::Error>(())
+    /// ```
+    pub fn read_until_with(&mut self, seps: &Separators) -> Result<Bytes, Error> {
+        self.read_until(seps)
+    }
+
     /// True once EOF was read and nothing is buffered (asyncio's `at_eof`).
     ///
     /// # Examples

@@ -46,12 +46,39 @@ pub enum Origin {
 /// assert_eq!((&e.partial[..], e.expected), (&b"abc"[..], Some(5)));
 /// # Ok::<(), weir_proto::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its `Debug` stays short whatever `partial` holds: the length and at most
+/// the first [`DEBUG_PREFIX`] bytes, so `fn main() -> Result<(), Error>`
+/// prints a line, not the 100 kB that came before EOF.
+#[derive(Clone, PartialEq, Eq)]
 pub struct IncompleteReadError {
     /// The bytes read before EOF.
     pub partial: Bytes,
     /// The number of bytes that were expected, `None` when reading until a separator.
     pub expected: Option<usize>,
+}
+
+/// How many bytes of [`IncompleteReadError::partial`] its `Debug` shows.
+pub const DEBUG_PREFIX: usize = 32;
+
+impl fmt::Debug for IncompleteReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Partial<'a>(&'a Bytes);
+        impl fmt::Debug for Partial<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let b = &self.0[..];
+                if b.len() <= DEBUG_PREFIX {
+                    return write!(f, "{} bytes {:?}", b.len(), Bytes::copy_from_slice(b));
+                }
+                let head = Bytes::copy_from_slice(&b[..DEBUG_PREFIX]);
+                write!(f, "{} bytes, starting {head:?}...", b.len())
+            }
+        }
+        f.debug_struct("IncompleteReadError")
+            .field("partial", &Partial(&self.partial))
+            .field("expected", &self.expected)
+            .finish()
+    }
 }
 
 /// A separator was not found within the limit: asyncio's `LimitOverrunError`.
@@ -253,17 +280,20 @@ impl fmt::Display for Error {
             Error::InvalidArgument(what) => write!(f, "invalid argument: {what}"),
             Error::WriterClosed => f.write_str("write after the writer was closed"),
             Error::WriteAfterEof => f.write_str("write after write_eof; the write side is shut down"),
-            Error::Connection(e) => write!(f, "connection failed: {e}"),
+            // Transparent: the I/O error says what failed (and its own
+            // source, if any, is this error's source).
+            Error::Connection(e) => e.fmt(f),
         }
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        // Every variant's message already says its cause (the read errors'
+        // and the I/O error's own text), so only the I/O error's cause, if it
+        // has one, is a source: no message in the chain repeats another.
         match self {
-            Error::IncompleteRead(e) => Some(e),
-            Error::LimitOverrun(e) => Some(e),
-            Error::Connection(e) => Some(&**e),
+            Error::Connection(e) => e.source(),
             _ => None,
         }
     }

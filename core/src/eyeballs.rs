@@ -181,7 +181,7 @@ enum Slot {
 ///   [`on_failed`](Self::on_failed);
 /// - the output: [`next_action`](Self::next_action), called until it returns
 ///   `Wait` (or a final `Connected` / `Failed`);
-/// - the timer: [`poll_timeout`](Self::poll_timeout).
+/// - the timer: [`next_deadline`](Self::next_deadline).
 ///
 /// Call order: `new`, then loop { `next_action` until `Wait`; sleep until
 /// the deadline or a result; `on_connected` / `on_failed` }.
@@ -531,12 +531,12 @@ impl Planner {
     /// let now = Instant::now();
     /// let addrs = vec!["192.0.2.1:80".parse()?, "192.0.2.2:80".parse()?];
     /// let mut p = Planner::new(addrs, Some(Duration::from_millis(300)), None, now)?;
-    /// assert_eq!(p.poll_timeout(), Some(now)); // the first attempt is due
+    /// assert_eq!(p.next_deadline(), Some(now)); // the first attempt is due
     /// p.next_action(now);
-    /// assert_eq!(p.poll_timeout(), Some(now + Duration::from_millis(300)));
+    /// assert_eq!(p.next_deadline(), Some(now + Duration::from_millis(300)));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn poll_timeout(&self) -> Option<Instant> {
+    pub fn next_deadline(&self) -> Option<Instant> {
         if self.finished {
             // Only a late connection to list for cancellation is still due.
             let late = self.slots.contains(&Slot::CancelPending);
@@ -550,6 +550,13 @@ impl Planner {
         } else {
             self.delay_deadline()
         }
+    }
+
+    /// The old name of [`next_deadline`](Self::next_deadline): it returns
+    /// an instant, not a `Poll`.
+    #[deprecated(since = "0.2.0", note = "renamed to next_deadline: it returns no Poll")]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.next_deadline()
     }
 
     /// Records `now`, ignoring an instant earlier than the latest seen.
@@ -798,13 +805,10 @@ impl fmt::Display for ConnectError {
     }
 }
 
-impl std::error::Error for ConnectError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.errors
-            .first()
-            .map(|(_, e)| e as &(dyn std::error::Error + 'static))
-    }
-}
+/// No `source()`: the message names every address and its error already
+/// (reporters such as anyhow would print the first one twice); the errors
+/// themselves are in [`errors`](ConnectError::errors).
+impl std::error::Error for ConnectError {}
 
 impl From<ConnectError> for io::Error {
     fn from(e: ConnectError) -> io::Error {
@@ -880,7 +884,7 @@ mod tests {
         let mut p = Planner::new(vec![v4(1), v4(2)], Some(Duration::MAX), None, now).unwrap();
         p.next_action(now);
         assert!(matches!(p.next_action(now), Action::Wait { until: None }));
-        assert_eq!(p.poll_timeout(), None);
+        assert_eq!(p.next_deadline(), None);
         p.on_failed(AttemptId(0), io::ErrorKind::TimedOut.into(), now);
         assert!(matches!(
             p.next_action(now),

@@ -293,6 +293,25 @@ impl ReadBuffer {
         Ok(())
     }
 
+    /// [`feed`](Self::feed) under asyncio's name, the name
+    /// `StreamReader::feed_data` has: the same operation on every reader.
+    ///
+    /// # Errors
+    ///
+    /// As [`feed`](Self::feed).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut rb = weir_proto::ReadBuffer::new(16)?;
+    /// rb.feed_data(b"abc")?;
+    /// assert_eq!(rb.buffered(), 3);
+    /// # Ok::<(), weir_proto::Error>(())
+    /// ```
+    pub fn feed_data(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.feed(data)
+    }
+
     /// At least `min` bytes of writable room after the buffered data, for a
     /// transport to read into; follow with [`commit`](Self::commit).
     ///
@@ -456,6 +475,22 @@ impl ReadBuffer {
     /// ```
     pub fn set_error(&mut self, err: Error) {
         self.error = Some(err);
+    }
+
+    /// [`set_error`](Self::set_error) under asyncio's name, the name
+    /// `StreamReader::set_exception` has: the same operation on every reader.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_proto::{Error, ReadBuffer};
+    /// let mut rb = ReadBuffer::new(16)?;
+    /// rb.set_exception(Error::connection(std::io::ErrorKind::ConnectionReset.into()));
+    /// assert!(rb.exception().is_some());
+    /// # Ok::<(), weir_proto::Error>(())
+    /// ```
+    pub fn set_exception(&mut self, err: Error) {
+        self.set_error(err)
     }
 
     /// The pending read was given up without another read starting (in

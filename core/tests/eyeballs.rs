@@ -161,7 +161,7 @@ impl Harness {
                     }
                     Action::Wait { until } => {
                         assert!(running > 0, "the planner waits only while an attempt runs");
-                        assert_eq!(until, p.poll_timeout(), "poll_timeout agrees with Wait");
+                        assert_eq!(until, p.next_deadline(), "next_deadline agrees with Wait");
                         if let Some(t) = until {
                             assert!(t > self.instant(), "a Wait deadline is in the future");
                         }
@@ -328,7 +328,7 @@ fn all_fail_with_every_error_in_attempt_order() {
     };
     let again: Vec<_> = again.iter().map(|(a, e)| (*a, e.to_string())).collect();
     assert_eq!(again, want);
-    assert_eq!(p.poll_timeout(), None);
+    assert_eq!(p.next_deadline(), None);
 }
 
 #[test]
@@ -388,7 +388,7 @@ fn without_a_delay_a_silent_address_blocks_like_asyncio() {
     let run = h.drive(&mut p);
     assert!(matches!(run.end, End::Hung));
     assert_eq!(run.starts, [ms(0)]);
-    assert_eq!(p.poll_timeout(), None);
+    assert_eq!(p.next_deadline(), None);
 }
 
 #[test]
@@ -461,7 +461,7 @@ fn misuse_is_ignored_as_documented() {
         panic!("expected the winner")
     };
     assert_eq!((winner, cancel), (AttemptId(2), vec![AttemptId(1)]));
-    assert_eq!(p.poll_timeout(), None);
+    assert_eq!(p.next_deadline(), None);
     // a failure of a cancelled attempt is ignored: it stays cancelled
     p.on_failed(AttemptId(1), io::ErrorKind::TimedOut.into(), t2);
     assert_eq!(p.state(AttemptId(1)), Some(AttemptState::Cancelled));
@@ -472,7 +472,7 @@ fn misuse_is_ignored_as_documented() {
     assert_eq!((winner, cancel), (AttemptId(2), vec![]));
     // a cancelled attempt that connects anyway is listed again, once
     p.on_connected(AttemptId(1), t2);
-    assert_eq!(p.poll_timeout(), Some(t2));
+    assert_eq!(p.next_deadline(), Some(t2));
     let Action::Connected { cancel, .. } = p.next_action(t) else {
         panic!("Connected is final")
     };
@@ -507,7 +507,7 @@ fn an_earlier_now_reads_as_the_latest_instant_seen() {
     ));
     let want = t + ms(30) + d;
     assert!(matches!(p.next_action(t), Action::Wait { until: Some(u) } if u == want));
-    assert_eq!(p.poll_timeout(), Some(want));
+    assert_eq!(p.next_deadline(), Some(want));
     assert!(matches!(p.next_action(want - ms(1)), Action::Wait { .. }));
     assert!(matches!(
         p.next_action(want),
@@ -519,20 +519,20 @@ fn an_earlier_now_reads_as_the_latest_instant_seen() {
 }
 
 #[test]
-fn poll_timeout_before_any_action_and_after_a_failure() {
+fn next_deadline_before_any_action_and_after_a_failure() {
     let t = Instant::now();
     let mut p = Planner::new(vec![v4(1), v4(2)], Some(ms(100)), None, t).unwrap();
-    assert_eq!(p.poll_timeout(), Some(t));
+    assert_eq!(p.next_deadline(), Some(t));
     p.next_action(t);
-    assert_eq!(p.poll_timeout(), Some(t + ms(100)));
+    assert_eq!(p.next_deadline(), Some(t + ms(100)));
     p.on_failed(AttemptId(0), scripted_error(v4(1)), t + ms(30));
     assert_eq!(
-        p.poll_timeout(),
+        p.next_deadline(),
         Some(t + ms(30)),
         "the next start is due at once"
     );
     p.next_action(t + ms(30));
-    assert_eq!(p.poll_timeout(), None, "nothing left to start");
+    assert_eq!(p.next_deadline(), None, "nothing left to start");
 }
 
 fn outcome() -> impl Strategy<Value = Outcome> {
@@ -691,7 +691,7 @@ proptest! {
             }
             End::Hung => {
                 // only when every running attempt is silent and nothing else is due
-                prop_assert_eq!(p.poll_timeout(), None);
+                prop_assert_eq!(p.next_deadline(), None);
                 prop_assert!(h.pending.is_empty());
                 let running: Vec<usize> = (0..started)
                     .filter(|&id| p.state(AttemptId(id)) == Some(AttemptState::Running))

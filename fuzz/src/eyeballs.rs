@@ -6,7 +6,7 @@
 //! an interleave count, and a sequence of events: ask for the next action,
 //! let time pass (or hand the planner an earlier instant), report an attempt
 //! connected or failed (known ids, unknown ids, twice, late), or ask
-//! `poll_timeout`. The harness tracks what it was told and reported, and
+//! `next_deadline`. The harness tracks what it was told and reported, and
 //! checks that the schedule is valid:
 //!
 //! - `order()` holds the same addresses, the first one first;
@@ -20,7 +20,7 @@
 //!   or connected late, in order, never the winner;
 //! - `Failed` only when every attempt started and failed, with every error in
 //!   order; nothing starts after a final action;
-//! - `state()`, `winner()` and `poll_timeout()` agree with the above.
+//! - `state()`, `winner()` and `next_deadline()` agree with the above.
 
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -232,22 +232,22 @@ pub fn run(data: &[u8]) {
                 }
             }
             _ => {
-                let t = p.poll_timeout();
+                let t = p.next_deadline();
                 log.push(format!(
-                    "poll_timeout() = {:?}",
+                    "next_deadline() = {:?}",
                     t.map(|t| t.saturating_duration_since(t0))
                 ));
                 let deadline = deadline(next, n, &seen, &starts, delay);
-                // poll_timeout answers for the latest instant the planner saw.
+                // next_deadline answers for the latest instant the planner saw.
                 let due = start_due(next, n, winner, &seen, &starts, delay, pnow);
                 let all_failed = seen.iter().all(|s| matches!(s, Seen::Failed(_)));
                 if let Some(t) = t {
-                    check(t >= t0, "poll_timeout before the start", &log);
+                    check(t >= t0, "next_deadline before the start", &log);
                 }
                 if !due && winner.is_none() && !all_failed {
                     check(
                         t == deadline.map(|d| t0 + d),
-                        "poll_timeout is not the delay deadline while waiting",
+                        "next_deadline is not the delay deadline while waiting",
                         &log,
                     );
                 } else if due
@@ -258,7 +258,7 @@ pub fn run(data: &[u8]) {
                 {
                     check(
                         t == Some(t0 + pnow),
-                        "poll_timeout must be the latest instant when an action is due",
+                        "next_deadline must be the latest instant when an action is due",
                         &log,
                     );
                 }

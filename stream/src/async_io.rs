@@ -289,3 +289,33 @@ impl Listener for Unix {
         ExtraInfo::default()
     }
 }
+
+impl<S, T> crate::rt::AdoptIo<T> for AsyncIo<S>
+where
+    S: Spawn,
+    T: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin + Send + 'static,
+{
+    fn adopt_io(io: T) -> Box<dyn Transport> {
+        Box::new(FuturesTransport::new(io, ExtraInfo::default()))
+    }
+}
+
+impl<S, T> crate::rt::AdoptRead<T> for AsyncIo<S>
+where
+    S: Spawn,
+    T: futures_io::AsyncRead + Unpin + Send + 'static,
+{
+    fn adopt_read(r: T) -> Box<dyn Transport> {
+        Box::new(crate::futures_io::FuturesReadTransport::new(r))
+    }
+}
+
+impl<S, T> crate::rt::AdoptWrite<T> for AsyncIo<S>
+where
+    S: Spawn,
+    T: futures_io::AsyncWrite + Unpin + Send + 'static,
+{
+    fn adopt_write(w: T) -> Box<dyn Transport> {
+        Box::new(crate::futures_io::FuturesWriteTransport::new(w))
+    }
+}

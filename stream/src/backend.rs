@@ -44,7 +44,7 @@
 macro_rules! backend_api {
     ($rt:ty, $krate:literal) => {
         pub use $crate::Bytes;
-        pub use $crate::{Drain, Lines, ReadFuture, WaitClosed};
+        pub use $crate::{Drain, IntoLines, Lines, ReadFuture, WaitClosed};
         pub use $crate::{Error, IncompleteReadError, LimitOverrunError, Origin};
         pub use $crate::{ExtraInfo, Family, Separators, Server, StreamReader, StreamWriter};
         pub use $crate::{DEFAULT_HIGH, DEFAULT_LIMIT};
@@ -83,6 +83,64 @@ macro_rules! backend_api {
             "# Ok(()) }\n```"
         )]
         pub type ServerOptions = $crate::ServerOptions<$rt>;
+
+        #[doc = concat!(
+            "Options for [`from_io`], [`reader_from`] and [`writer_from`]: the reader's limit ",
+            "and the writer's watermarks, as [`ConnectOptions`] gives them for a socket.\n\n",
+            "# Examples\n\n```no_run\n",
+            "let opts = ", $krate, "::IoOptions::new()\n",
+            "    .limit(1 << 20)\n",
+            "    .write_buffer_limits(Some(256 * 1024), None);\n",
+            "```"
+        )]
+        pub type IoOptions = $crate::IoOptions<$rt>;
+
+        #[doc = concat!(
+            "A reader and a writer over any duplex I/O object of the runtime ",
+            "(an in-memory duplex, a serial port, a socket type weir does not wrap itself), ",
+            "with a socket's semantics: the limit, cancel-safe reads, watermarks, background ",
+            "flushing, `write_eof` as the object's shutdown, `close` and `wait_closed`. ",
+            "[`IoOptions::from_io`] sets the limit and watermarks.\n\n",
+            "# Errors\n\n",
+            "[`Error::InvalidArgument`] outside the runtime.\n\n",
+            "# Examples\n\nSee the crate's `from_io` tests and the `subprocess` example."
+        )]
+        pub fn from_io<T>(io: T) -> Result<(StreamReader, StreamWriter), Error>
+        where
+            $rt: $crate::rt::AdoptIo<T>,
+        {
+            IoOptions::new().from_io(io)
+        }
+
+        #[doc = concat!(
+            "A reader over any readable I/O object of the runtime (a child's stdout, a pipe): ",
+            "asyncio's `StreamReader` over it ([`IoOptions::reader_from`] sets the limit).\n\n",
+            "# Errors\n\n",
+            "[`Error::InvalidArgument`] outside the runtime.\n\n",
+            "# Examples\n\nSee the crate's `from_io` tests and the `subprocess` example."
+        )]
+        pub fn reader_from<T>(r: T) -> Result<StreamReader, Error>
+        where
+            $rt: $crate::rt::AdoptRead<T>,
+        {
+            IoOptions::new().reader_from(r)
+        }
+
+        #[doc = concat!(
+            "A writer over any writable I/O object of the runtime (a child's stdin, a pipe): ",
+            "writes are queued and flushed in the background, `drain` applies the watermarks, ",
+            "`write_eof` and `close` close the object so its reader sees EOF ",
+            "([`IoOptions::writer_from`] sets the watermarks).\n\n",
+            "# Errors\n\n",
+            "[`Error::InvalidArgument`] outside the runtime.\n\n",
+            "# Examples\n\nSee the crate's `from_io` tests and the `subprocess` example."
+        )]
+        pub fn writer_from<T>(w: T) -> Result<StreamWriter, Error>
+        where
+            $rt: $crate::rt::AdoptWrite<T>,
+        {
+            IoOptions::new().writer_from(w)
+        }
 
         #[doc = concat!(
             "Connects to `host:port` over TCP: asyncio's `open_connection(host, port)`.\n\n",

@@ -136,11 +136,10 @@ where
                 return Poll::Ready(Ok(t));
             }
             Action::Failed(errors) => {
-                let e = ConnectError::new(errors);
-                return Poll::Ready(Err(Error::connection(io::Error::new(
-                    e.kind(),
-                    e.to_string(),
-                ))));
+                // Keeps its type: `downcast_ref::<ConnectError>()` on the
+                // I/O error gives every address and its error.
+                let e = io::Error::from(ConnectError::new(errors));
+                return Poll::Ready(Err(Error::connection(e)));
             }
         }
     })

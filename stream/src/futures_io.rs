@@ -351,3 +351,163 @@ impl AsyncWrite for FuturesWriter {
         Poll::Ready(Ok(ready!(self.inner.poll_shutdown(cx))?))
     }
 }
+
+/// A read-only futures-io object (a pipe's read end, a child's stdout) as a
+/// weir [`Transport`]: it refuses writes and cannot write EOF. What
+/// `reader_from` wraps on smol and async-std.
+///
+/// # Examples
+///
+/// ```
+/// use weir_stream::futures_io::FuturesReadTransport;
+/// use weir_stream::rt::Transport;
+/// let t: Box<dyn Transport> = Box::new(FuturesReadTransport::new(futures_lite::io::empty()));
+/// assert!(!t.can_write_eof());
+/// ```
+pub struct FuturesReadTransport<R> {
+    io: R,
+}
+
+impl<R> fmt::Debug for FuturesReadTransport<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FuturesReadTransport")
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: AsyncRead + Unpin + Send + 'static> FuturesReadTransport<R> {
+    /// Wraps `io`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let t = weir_stream::futures_io::FuturesReadTransport::new(futures_lite::io::empty());
+    /// # let _ = t;
+    /// ```
+    pub fn new(io: R) -> FuturesReadTransport<R> {
+        FuturesReadTransport { io }
+    }
+}
+
+impl<R: AsyncRead + Unpin + Send + 'static> Transport for FuturesReadTransport<R> {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        &mut self,
+        _cx: &mut Context<'_>,
+        _bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Poll::Ready(Err(read_only()))
+    }
+
+    fn poll_flush(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn can_write_eof(&self) -> bool {
+        false
+    }
+
+    fn extra_info(&self) -> ExtraInfo {
+        ExtraInfo::default()
+    }
+}
+
+/// The error a write to a read-only transport fails with.
+pub(crate) fn read_only() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "this stream was made from a reader only; it takes no writes",
+    )
+}
+
+/// A write-only futures-io object (a pipe's write end, a child's stdin) as a
+/// weir [`Transport`]. `write_eof` flushes, closes and drops the object, so
+/// the reading end sees EOF even when `poll_close` only flushes (async-io's
+/// `Async`). Reads see EOF. What `writer_from` wraps on smol and async-std.
+///
+/// # Examples
+///
+/// ```
+/// use weir_stream::futures_io::FuturesWriteTransport;
+/// use weir_stream::rt::Transport;
+/// let t: Box<dyn Transport> = Box::new(FuturesWriteTransport::new(futures_lite::io::sink()));
+/// assert!(t.can_write_eof());
+/// ```
+pub struct FuturesWriteTransport<W> {
+    io: Option<W>,
+}
+
+impl<W> fmt::Debug for FuturesWriteTransport<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FuturesWriteTransport")
+            .field("open", &self.io.is_some())
+            .finish()
+    }
+}
+
+impl<W: AsyncWrite + Unpin + Send + 'static> FuturesWriteTransport<W> {
+    /// Wraps `io`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let t = weir_stream::futures_io::FuturesWriteTransport::new(futures_lite::io::sink());
+    /// # let _ = t;
+    /// ```
+    pub fn new(io: W) -> FuturesWriteTransport<W> {
+        FuturesWriteTransport { io: Some(io) }
+    }
+}
+
+/// The error a write after `write_eof` on a write-only transport fails with.
+pub(crate) fn shut_down() -> io::Error {
+    io::Error::new(io::ErrorKind::BrokenPipe, "the write side was shut down")
+}
+
+impl<W: AsyncWrite + Unpin + Send + 'static> Transport for FuturesWriteTransport<W> {
+    fn poll_read(&mut self, _cx: &mut Context<'_>, _buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        Poll::Ready(Ok(0))
+    }
+
+    fn poll_write_vectored(
+        &mut self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match &mut self.io {
+            Some(io) => Pin::new(io).poll_write_vectored(cx, bufs),
+            None => Poll::Ready(Err(shut_down())),
+        }
+    }
+
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &mut self.io {
+            Some(io) => Pin::new(io).poll_flush(cx),
+            None => Poll::Ready(Ok(())),
+        }
+    }
+
+    fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let Some(io) = &mut self.io else {
+            return Poll::Ready(Ok(()));
+        };
+        let res = ready!(Pin::new(io).poll_close(cx));
+        self.io = None;
+        Poll::Ready(res)
+    }
+
+    fn can_write_eof(&self) -> bool {
+        true
+    }
+
+    fn extra_info(&self) -> ExtraInfo {
+        ExtraInfo::default()
+    }
+}

@@ -72,6 +72,8 @@ mod contain;
 mod eyeballs;
 #[cfg(feature = "tls")]
 mod handshaking;
+mod into_lines;
+mod io_options;
 mod net;
 mod reader;
 mod server;
@@ -93,6 +95,8 @@ use std::sync::Arc;
 pub use ahead::ReadAhead;
 pub use connect_options::ConnectOptions;
 pub use eyeballs::{connect_happy, Family};
+pub use into_lines::IntoLines;
+pub use io_options::IoOptions;
 #[cfg(unix)]
 pub use net::bind_unix;
 pub use net::{bind_tcp, ListenOptions, DEFAULT_BACKLOG};

@@ -20,6 +20,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 pub use crate::info::ExtraInfo;
+pub use crate::io_options::{AdoptIo, AdoptRead, AdoptWrite};
 
 /// A boxed, sendable future with no result: what [`Runtime::spawn`] takes.
 pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;

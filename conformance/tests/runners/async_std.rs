@@ -29,6 +29,45 @@ mod backend {
     pub async fn timeout<F: Future>(d: Duration, f: F) -> Option<F::Output> {
         async_std::future::timeout(d, f).await.ok()
     }
+
+    /// One end of a stream: its reader and writer.
+    pub type Pair = (StreamReader, StreamWriter);
+
+    /// Two streams joined by a Unix socketpair (async-std's), each end
+    /// through `IoOptions::from_io`.
+    pub fn io_pair(opts: &IoOptions) -> Result<(Pair, Pair), Error> {
+        let (a, b) = async_std::os::unix::net::UnixStream::pair()?;
+        Ok((opts.from_io(a)?, opts.from_io(b)?))
+    }
+
+    /// Kills the child when dropped.
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    /// Runs `program args`, its stdin through `writer_from` and its stdout
+    /// through `reader_from`, both registered with async-io (`Async`);
+    /// the child is killed when the guard drops.
+    pub fn spawn_piped(
+        program: &str,
+        args: &[&str],
+    ) -> (Box<dyn std::any::Any + Send>, StreamWriter, StreamReader) {
+        let mut child = std::process::Command::new(program)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn child");
+        let stdin = async_io::Async::new(child.stdin.take().unwrap()).unwrap();
+        let stdout = async_io::Async::new(child.stdout.take().unwrap()).unwrap();
+        let stdin = writer_from(stdin).unwrap();
+        let stdout = reader_from(stdout).unwrap();
+        (Box::new(Kill(child)), stdin, stdout)
+    }
 }
 
 #[path = "../suite/mod.rs"]

@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use crate::backend::{self, Server, StreamReader, StreamWriter};
 
+mod errors;
 mod interop;
+mod io;
 mod reader;
 mod server;
 mod tls;
