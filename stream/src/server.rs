@@ -637,6 +637,7 @@ impl Inner {
         if let Some(p) = pending {
             p.promote(&shared);
         }
+        let conn = shared.clone();
         let (r, w) = Shared::start(&self.rt, shared);
         let handler = self.handler.clone();
         let peer = w.extra_info();
@@ -645,6 +646,7 @@ impl Inner {
             Ok(fut) => self.rt.spawn_dyn(Box::pin(Contained {
                 fut: Some(fut),
                 peer,
+                conn: Some(conn),
             })),
             Err(p) => log_panic(&peer, &*p),
         }

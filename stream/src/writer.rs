@@ -102,6 +102,9 @@ impl StreamWriter {
                 let mut cx = Context::from_waker(Waker::noop());
                 self.shared.flush_locked(&mut w, &mut cx);
                 None
+            } else if self.shared.in_own_task() {
+                // The connection's own task sends them when its poll ends.
+                None
             } else {
                 // Small writes wait for the reader to flush them before it
                 // next waits for input; the flusher sends them if no read
