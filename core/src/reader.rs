@@ -110,6 +110,36 @@ pub struct ReadBuffer {
     copy_small: bool,
     /// With `copy_small`: a (large) result was split off this block.
     big_split: bool,
+    /// The `\n` searcher of `read_line`, chosen once.
+    newline: Newline,
+}
+
+/// Finds `\n` for `read_line`. On x86-64 with AVX2 it keeps the memchr
+/// crate's AVX2 searcher, chosen once per reader, instead of going through
+/// `memchr::memchr`'s per-call dispatch: on lines of tens of bytes the
+/// dispatch cost as much as the search.
+#[derive(Clone, Copy)]
+struct Newline {
+    #[cfg(target_arch = "x86_64")]
+    avx2: Option<memchr::arch::x86_64::avx2::memchr::One>,
+}
+
+impl Newline {
+    fn new() -> Newline {
+        Newline {
+            #[cfg(target_arch = "x86_64")]
+            avx2: memchr::arch::x86_64::avx2::memchr::One::new(b'\n'),
+        }
+    }
+
+    #[inline]
+    fn find(&self, haystack: &[u8]) -> Option<usize> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(one) = &self.avx2 {
+            return one.find(haystack);
+        }
+        memchr::memchr(b'\n', haystack)
+    }
 }
 
 impl std::fmt::Debug for ReadBuffer {
@@ -166,6 +196,7 @@ impl ReadBuffer {
             block: 0,
             copy_small: false,
             big_split: false,
+            newline: Newline::new(),
         }
     }
 
@@ -680,7 +711,7 @@ impl ReadBuffer {
         } else {
             0
         };
-        if let Some(i) = memchr::memchr(b'\n', &self.buf[from..self.filled]) {
+        if let Some(i) = self.newline.find(&self.buf[from..self.filled]) {
             let start = from + i;
             if start <= self.limit {
                 let data = self.take(start + 1);

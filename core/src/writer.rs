@@ -221,6 +221,7 @@ impl WriteBuffer {
     /// assert!(wb.write(b"late").is_err());
     /// # Ok::<(), weir_proto::Error>(())
     /// ```
+    #[inline]
     pub fn write(&mut self, data: &[u8]) -> Result<(), Error> {
         self.check_open()?;
         self.push_slice(data);
@@ -486,6 +487,7 @@ impl WriteBuffer {
     /// ```
     /// assert!(weir_proto::WriteBuffer::new().is_empty());
     /// ```
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -505,6 +507,7 @@ impl WriteBuffer {
     /// assert!(!wb.is_paused());
     /// # Ok::<(), weir_proto::Error>(())
     /// ```
+    #[inline]
     pub fn is_paused(&self) -> bool {
         self.paused
     }
@@ -523,6 +526,7 @@ impl WriteBuffer {
     /// assert_eq!(wb.flush_decision(), Flush::Now);
     /// # Ok::<(), weir_proto::Error>(())
     /// ```
+    #[inline]
     pub fn flush_decision(&self) -> Flush {
         if self.len == 0 {
             if self.wants_shutdown() {
@@ -566,6 +570,7 @@ impl WriteBuffer {
     /// ```
     /// assert!(!weir_proto::WriteBuffer::new().is_closing());
     /// ```
+    #[inline]
     pub fn is_closing(&self) -> bool {
         self.closing
     }
@@ -581,6 +586,7 @@ impl WriteBuffer {
     /// wb.close();
     /// assert!(wb.wants_shutdown());
     /// ```
+    #[inline]
     pub fn wants_shutdown(&self) -> bool {
         (self.eof || self.closing) && self.len == 0 && !self.shut_down
     }
@@ -598,6 +604,7 @@ impl WriteBuffer {
 
     // ----- internals -----------------------------------------------------
 
+    #[inline]
     fn check_open(&self) -> Result<(), Error> {
         if self.closing {
             Err(Error::WriterClosed)
@@ -608,6 +615,7 @@ impl WriteBuffer {
         }
     }
 
+    #[inline]
     fn push_slice(&mut self, data: &[u8]) {
         if data.len() <= COALESCE_MAX {
             self.tail.extend_from_slice(data);
@@ -637,6 +645,7 @@ impl WriteBuffer {
         }
     }
 
+    #[inline]
     fn maybe_pause(&mut self) {
         if self.len > self.marks.high {
             self.paused = true;

@@ -215,7 +215,7 @@ impl StreamReader {
     /// # }).unwrap();
     /// ```
     pub fn read_until(&self, sep: impl AsRef<[u8]>) -> ReadFuture<'_> {
-        self.op(Op::Until(Separators::new(sep)))
+        self.op(Op::Until(Box::new(Separators::new(sep))))
     }
 
     /// Bytes through the first of several separators (asyncio 3.13's
@@ -241,7 +241,7 @@ impl StreamReader {
         I: IntoIterator<Item = S>,
         S: AsRef<[u8]>,
     {
-        self.op(Op::Until(Separators::any(seps)))
+        self.op(Op::Until(Box::new(Separators::any(seps))))
     }
 
     /// Bytes through the first of `seps`, built once and reused: the reader
@@ -448,7 +448,8 @@ enum Op<'a> {
     ToEnd,
     Line,
     Exactly(usize),
-    Until(Result<Separators, Error>),
+    /// Boxed: keeps the future small and its drop cheap for the other reads.
+    Until(Box<Result<Separators, Error>>),
     UntilRef(&'a Separators),
 }
 
@@ -459,8 +460,10 @@ impl Op<'_> {
             Op::ToEnd => rb.read_to_end(),
             Op::Line => rb.read_line(),
             Op::Exactly(n) => rb.read_exactly(*n),
-            Op::Until(Ok(seps)) => rb.read_until(seps),
-            Op::Until(Err(e)) => Err(e.clone()),
+            Op::Until(until) => match &**until {
+                Ok(seps) => rb.read_until(seps),
+                Err(e) => Err(e.clone()),
+            },
             Op::UntilRef(seps) => rb.read_until(seps),
         }
     }

@@ -134,6 +134,7 @@ impl DerefMut for WriteGuard<'_> {
 }
 
 impl Drop for WriteGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         let w = &*self.guard;
         let ready = w.error.is_none() && !w.closed && !w.wb.is_closing() && !w.wb.is_paused();
@@ -199,6 +200,7 @@ impl Shared {
     }
 
     /// Locks the write state (see [`WriteGuard`]).
+    #[inline]
     pub(crate) fn lock_write(&self) -> WriteGuard<'_> {
         WriteGuard {
             guard: lock(&self.write),
@@ -257,60 +259,84 @@ impl Shared {
         acquired: &mut bool,
         op: &mut impl FnMut(&mut ReadBuffer) -> Result<Step<bytes::Bytes>, Error>,
     ) -> Poll<Result<bytes::Bytes, Error>> {
-        let mut lost = None;
-        let result = {
-            let mut st = lock(&self.read);
-            if !*acquired && st.reading {
+        let mut st = lock(&self.read);
+        let mut ran = false;
+        if !*acquired {
+            if st.reading {
                 return Poll::Ready(Err(Error::ConcurrentRead));
             }
-            let mut budget = BUDGET;
-            loop {
-                let done = match op(&mut st.rb) {
+            // The common case: the buffer already holds the answer.
+            match op(&mut st.rb) {
+                Ok(Step::Ready(b)) => return Poll::Ready(Ok(b)),
+                Err(e) => return Poll::Ready(Err(e)),
+                Ok(Step::NeedData) => {
+                    st.reading = true;
+                    *acquired = true;
+                    ran = true;
+                }
+            }
+        }
+        self.poll_read_wait(st, cx, acquired, op, ran)
+    }
+
+    /// The rest of [`poll_read_op`](Self::poll_read_op): the read has
+    /// claimed the reader and runs `op` again after each transport read.
+    fn poll_read_wait(
+        &self,
+        mut st: MutexGuard<'_, ReadState>,
+        cx: &mut Context<'_>,
+        acquired: &mut bool,
+        op: &mut impl FnMut(&mut ReadBuffer) -> Result<Step<bytes::Bytes>, Error>,
+        mut ran: bool,
+    ) -> Poll<Result<bytes::Bytes, Error>> {
+        let mut lost = None;
+        let mut budget = BUDGET;
+        let result = loop {
+            // `ran`: the caller has just run `op`, which needs data.
+            let step = if std::mem::take(&mut ran) {
+                None
+            } else {
+                match op(&mut st.rb) {
                     Ok(Step::NeedData) => None,
                     Ok(Step::Ready(b)) => Some(Ok(b)),
                     Err(e) => Some(Err(e)),
-                };
-                if let Some(r) = done {
-                    if *acquired {
-                        st.reading = false;
-                        *acquired = false;
-                        crate::watch::read_done(&mut st.watch, self.in_own_task());
-                    }
-                    break Poll::Ready(r);
                 }
-                if !*acquired {
-                    st.reading = true;
-                    *acquired = true;
+            };
+            if let Some(r) = step {
+                st.reading = false;
+                *acquired = false;
+                crate::watch::read_done(&mut st.watch, self.in_own_task());
+                break Poll::Ready(r);
+            }
+            if budget == 0 || st.since_yield >= READ_BUDGET {
+                st.since_yield = 0;
+                cx.waker().wake_by_ref();
+                break Poll::Pending;
+            }
+            budget -= 1;
+            // The read is about to need the socket: what the writers
+            // queued goes out first, from this task (BufWriter's rule).
+            self.flush_inline(cx);
+            let before = st.rb.buffered();
+            let filled = self.fill(&mut st, cx);
+            st.since_yield += st.rb.buffered().saturating_sub(before);
+            match filled {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => {
+                    st.rb.set_error(e.clone());
+                    lost = Some(e);
                 }
-                if budget == 0 || st.since_yield >= READ_BUDGET {
+                Poll::Pending => {
                     st.since_yield = 0;
-                    cx.waker().wake_by_ref();
+                    if !st.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                        st.waker = Some(cx.waker().clone());
+                    }
+                    crate::watch::read_waits(&mut st.watch);
                     break Poll::Pending;
-                }
-                budget -= 1;
-                // The read is about to need the socket: what the writers
-                // queued goes out first, from this task (BufWriter's rule).
-                self.flush_inline(cx);
-                let before = st.rb.buffered();
-                let filled = self.fill(&mut st, cx);
-                st.since_yield += st.rb.buffered().saturating_sub(before);
-                match filled {
-                    Poll::Ready(Ok(())) => {}
-                    Poll::Ready(Err(e)) => {
-                        st.rb.set_error(e.clone());
-                        lost = Some(e);
-                    }
-                    Poll::Pending => {
-                        st.since_yield = 0;
-                        if !st.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                            st.waker = Some(cx.waker().clone());
-                        }
-                        crate::watch::read_waits(&mut st.watch);
-                        break Poll::Pending;
-                    }
                 }
             }
         };
+        drop(st);
         if let Some(e) = lost {
             self.lose(e);
         }
@@ -687,6 +713,7 @@ impl Shared {
     /// True while this connection's own task is being polled on this thread:
     /// it will call [`after_own_poll`](Self::after_own_poll) when the poll
     /// ends, so nothing needs to wake the flusher task for it.
+    #[inline]
     pub(crate) fn in_own_task(&self) -> bool {
         OWN_TASK.with(|c| std::ptr::eq(c.get(), self))
     }
