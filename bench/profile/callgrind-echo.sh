@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Counts the instructions a line-echo server spends in user space on a fixed
+# exchange (10 connections x 4,000 lines of 64 B, bursts of 16, twice), with
+# valgrind's callgrind: repeatable whatever else the machine is doing.
+#
+#   bash bench/profile/callgrind-echo.sh            # weir-tokio and tokio-bufio
+#   bash bench/profile/callgrind-echo.sh SERVER...  # any of: weir-tokio tokio-bufio
+#
+# Needs valgrind (apt-get install valgrind). Prints the total per server and
+# leaves the profiles in target/callgrind/ for callgrind_annotate.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+servers=("$@")
+[ ${#servers[@]} -gt 0 ] || servers=(weir-tokio tokio-bufio)
+cargo build --release -q -p weir-tokio --example echo_server -p weir-bench --bin tokio-bufio
+mkdir -p target/callgrind
+for s in "${servers[@]}"; do
+    case $s in
+        weir-tokio) cmd=(target/release/examples/echo_server --mode lines) ;;
+        tokio-bufio) cmd=(target/release/tokio-bufio) ;;
+        *) echo "callgrind-echo: unknown server $s (weir-tokio, tokio-bufio)" >&2; exit 2 ;;
+    esac
+    out=target/callgrind/$s.out
+    rm -f "$out"
+    valgrind --tool=callgrind --callgrind-out-file="$out" "${cmd[@]}" --host 127.0.0.1 --port 0 \
+        > target/callgrind/$s.stdout 2> target/callgrind/$s.stderr &
+    pid=$!
+    port=""
+    for _ in $(seq 1 300); do
+        port=$(grep -o 'Serving on 127.0.0.1:[0-9]*' target/callgrind/$s.stdout | head -1 | cut -d: -f2 || true)
+        [ -n "$port" ] && break
+        sleep 0.1
+    done
+    [ -n "$port" ] || { echo "callgrind-echo: $s did not start" >&2; kill $pid; exit 1; }
+    python3 bench/profile/burst_client.py "$port" 10 2000 16
+    python3 bench/profile/burst_client.py "$port" 10 2000 16
+    kill -INT $pid; sleep 0.5; kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true
+    printf '%-12s %s instructions\n' "$s" "$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ {print $1}')"
+done
