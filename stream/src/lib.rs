@@ -83,6 +83,7 @@ mod shutdown;
 #[cfg(feature = "tls")]
 mod starttls;
 mod watch;
+mod watch_state;
 mod writer;
 
 #[cfg(test)]
@@ -142,5 +143,5 @@ pub fn from_transport<R: Runtime>(
 ) -> Result<(StreamReader, StreamWriter), Error> {
     let rt: Arc<dyn DynRuntime> = Arc::new(rt.clone());
     let shared = Shared::open(&rt, transport, limit, None)?;
-    Ok(Shared::start(&rt, shared))
+    Ok(crate::shutdown::start(&rt, shared))
 }

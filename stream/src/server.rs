@@ -638,7 +638,7 @@ impl Inner {
             p.promote(&shared);
         }
         let conn = shared.clone();
-        let (r, w) = Shared::start(&self.rt, shared);
+        let (r, w) = crate::shutdown::start(&self.rt, shared);
         let handler = self.handler.clone();
         let peer = w.extra_info();
         let fut = catch_unwind(AssertUnwindSafe(move || handler(r, w)));

@@ -84,7 +84,7 @@ pub(crate) struct ReadState {
     /// Bytes read from the transport since the reading task last yielded.
     pub(crate) since_yield: usize,
     /// The dead-peer watcher (see `watch.rs`).
-    pub(crate) watch: crate::watch::Watch,
+    pub(crate) watch: crate::watch_state::Watch,
 }
 
 pub(crate) struct WriteState {
@@ -221,20 +221,6 @@ impl Shared {
         Ok(Arc::new(shared))
     }
 
-    /// Spawns the connection's flusher and hands out its two halves.
-    pub(crate) fn start(
-        rt: &Arc<dyn DynRuntime>,
-        shared: Arc<Shared>,
-    ) -> (super::StreamReader, super::StreamWriter) {
-        rt.spawn_dyn(Box::pin(crate::shutdown::Flusher::new(shared.clone())));
-        (
-            super::StreamReader {
-                shared: shared.clone(),
-            },
-            super::StreamWriter { shared },
-        )
-    }
-
     /// asyncio's `transport.close()`: close after sending what is queued.
     pub(crate) fn close(&self) {
         let f = {
@@ -305,7 +291,7 @@ impl Shared {
             if let Some(r) = step {
                 st.reading = false;
                 *acquired = false;
-                crate::watch::read_done(&mut st.watch, self.in_own_task());
+                crate::watch_state::read_done(&mut st.watch, self.in_own_task());
                 break Poll::Ready(r);
             }
             if budget == 0 || st.since_yield >= READ_BUDGET {
@@ -331,7 +317,7 @@ impl Shared {
                     if !st.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                         st.waker = Some(cx.waker().clone());
                     }
-                    crate::watch::read_waits(&mut st.watch);
+                    crate::watch_state::read_waits(&mut st.watch);
                     break Poll::Pending;
                 }
             }
@@ -349,7 +335,7 @@ impl Shared {
         let mut st = lock(&self.read);
         st.reading = false;
         st.rb.abandon();
-        crate::watch::read_done(&mut st.watch, self.in_own_task());
+        crate::watch_state::read_done(&mut st.watch, self.in_own_task());
     }
 
     /// One read from the transport into the buffer's spare room.
@@ -728,7 +714,7 @@ impl Shared {
         let wake = {
             let mut st = lock(&self.read);
             let reading = st.reading;
-            crate::watch::take_deferred(&mut st.watch, reading)
+            crate::watch_state::take_deferred(&mut st.watch, reading)
         };
         if let Some(w) = wake {
             w.wake();

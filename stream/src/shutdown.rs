@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::rt::BoxFuture;
+use crate::rt::{BoxFuture, DynRuntime};
 use crate::shared::{lock, Shared, Slot};
 use crate::Error;
 
@@ -91,4 +91,18 @@ fn expire(shared: &Shared, d: Duration) {
         t.abort();
     }
     shared.finish_close();
+}
+
+/// Spawns the connection's flusher task and hands out its two halves.
+pub(crate) fn start(
+    rt: &Arc<dyn DynRuntime>,
+    shared: Arc<Shared>,
+) -> (crate::StreamReader, crate::StreamWriter) {
+    rt.spawn_dyn(Box::pin(Flusher::new(shared.clone())));
+    (
+        crate::StreamReader {
+            shared: shared.clone(),
+        },
+        crate::StreamWriter { shared },
+    )
 }

@@ -17,53 +17,10 @@
 //! never polls the socket while a read is pending (the read's own readiness
 //! registration is left alone), so data arriving never makes it spin.
 
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use crate::shared::{lock, Shared, Slot};
 use crate::Error;
-
-/// The watcher's state, kept in the connection's read state.
-#[derive(Default)]
-pub(crate) struct Watch {
-    /// The flusher task, woken when a read that reached the socket ends.
-    waker: Option<Waker>,
-    /// Bytes wait to be read: no watching until the next read.
-    stand_down: bool,
-    /// A read waits for the socket (also one with no read flag, as
-    /// `poll_read_chunk`): its readiness registration is left alone.
-    reader_waiting: bool,
-    /// A wake-up deferred to the end of the connection's own task's poll.
-    deferred: bool,
-}
-
-/// A read is waiting for the socket.
-pub(crate) fn read_waits(w: &mut Watch) {
-    w.reader_waiting = true;
-}
-
-/// A read that waited for the socket ended (or was dropped): watch again.
-/// Inside the connection's own task the wake-up is deferred to the end of
-/// its poll ([`take_deferred`]): a handler that reads again at once never
-/// needs the watcher.
-pub(crate) fn read_done(w: &mut Watch, own_task: bool) {
-    w.stand_down = false;
-    w.reader_waiting = false;
-    if own_task {
-        w.deferred = true;
-    } else if let Some(k) = w.waker.take() {
-        k.wake();
-    }
-}
-
-/// At the end of the connection's own task's poll: the watcher's waker, if
-/// a wake-up was deferred and no read waits now (a waiting read watches the
-/// socket itself).
-pub(crate) fn take_deferred(w: &mut Watch, reading: bool) -> Option<Waker> {
-    if !std::mem::take(&mut w.deferred) || reading || w.reader_waiting {
-        return None;
-    }
-    w.waker.take()
-}
 
 /// One look at the socket from the idle flusher task.
 pub(crate) fn poll_watch(shared: &Shared, cx: &mut Context<'_>) {

@@ -173,7 +173,7 @@ pub async fn run(addr: SocketAddr, pid: u32, cfg: FloodConfig) -> Result<FloodRe
         set.spawn(flooder(addr, cfg.bytes_per_conn, Arc::clone(&counters)));
     }
     let stat = format!("/proc/{pid}/stat");
-    let s0 = crate::servers::cpu_ticks_of(&stat)?;
+    let s0 = crate::proc::cpu_ticks_of(&stat)?;
     let t0 = Instant::now();
     tokio::time::sleep(cfg.ramp).await;
     let probes = tokio::task::spawn_blocking(move || {
@@ -212,7 +212,7 @@ pub async fn run(addr: SocketAddr, pid: u32, cfg: FloodConfig) -> Result<FloodRe
     })
     .await;
     let elapsed = t0.elapsed();
-    let s1 = crate::servers::cpu_ticks_of(&stat);
+    let s1 = crate::proc::cpu_ticks_of(&stat);
     set.abort_all();
     while set.join_next().await.is_some() {}
     let (mut total, mut echo, timeouts) =

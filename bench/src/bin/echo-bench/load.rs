@@ -15,7 +15,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
 use crate::hist::Histogram;
-use crate::servers::cpu_ticks_of;
+use crate::proc::cpu_ticks_of;
 
 /// One measured profile: a fixed number of lines on each connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

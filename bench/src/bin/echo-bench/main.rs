@@ -11,6 +11,7 @@ mod flood;
 mod hist;
 mod idle;
 mod load;
+mod proc;
 mod report;
 mod servers;
 mod sys;

@@ -608,22 +608,6 @@ impl ServerProcess {
     }
 }
 
-/// utime + stime from a `/proc/.../stat` file, in clock ticks.
-pub fn cpu_ticks_of(path: &str) -> Result<u64, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    parse_stat_cpu(&text).ok_or_else(|| format!("{path}: cannot read utime and stime"))
-}
-
-fn parse_stat_cpu(stat: &str) -> Option<u64> {
-    // Fields after the command name (which may hold spaces and parentheses):
-    // state is field 3, utime field 14, stime field 15.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some(utime + stime)
-}
-
 fn push_log(log: &Mutex<VecDeque<String>>, line: String) {
     let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
     if log.len() == LOG_LINES {
@@ -665,13 +649,6 @@ mod tests {
         );
         assert_eq!(parse_serving_line("Serving on nowhere"), None);
         assert_eq!(parse_serving_line("Listening on 127.0.0.1:1"), None);
-    }
-
-    #[test]
-    fn stat_cpu_skips_a_command_name_with_spaces() {
-        let stat = "4242 (echo) srv)) S 1 4242 4242 0 -1 4194560 100 0 0 0 17 5 0 0 20 0 3 0";
-        assert_eq!(parse_stat_cpu(stat), Some(22));
-        assert_eq!(parse_stat_cpu("4242 (x) S 1"), None);
     }
 
     #[test]
