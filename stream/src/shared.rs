@@ -644,12 +644,13 @@ impl Shared {
             wakers.extend(w.flusher.take());
             (wakers, w.on_closed.take(), w.error.is_none())
         };
-        wake_all(wakers);
         if clean {
             // asyncio's connection_lost(None) feeds EOF (bpo-35065): at_eof
-            // once the buffered bytes are read.
+            // once the buffered bytes are read. Before anyone is woken, so
+            // `wait_closed` never returns ahead of it.
             lock(&self.read).rb.feed_eof();
         }
+        wake_all(wakers);
         self.wake_reader();
         if let Some(f) = on_closed {
             f();
