@@ -22,13 +22,15 @@
 //!
 //! - **Reading** happens inline, in the read future that needs data (no task
 //!   of its own, as a `BufReader`): the read runs the `ReadBuffer`
-//!   operation, and on "need data" reads once from the transport into the
-//!   buffer's spare room. All state lives in the buffer, so a dropped read
-//!   future loses no byte.
+//!   operation, and on "need data" reads once from the transport (at most
+//!   64 KiB per poll, then it yields). All state lives in the buffer, so a
+//!   dropped read future loses no byte.
 //! - **Writing** is synchronous, as asyncio's: `write` appends to the
-//!   `WriteBuffer` and wakes the connection's **flusher** task, which sends
-//!   everything queued as one vectored write. Many small writes made before
-//!   the writing task yields leave in one system call. `drain` only applies
+//!   `WriteBuffer`, and `WriteBuffer::flush_decision` says when the queue
+//!   goes out: small writes leave together, in one system call, when the
+//!   reader is about to wait for input or when a server handler's poll ends;
+//!   16 KiB or more leaves at once; the connection's **flusher** task sends
+//!   what no read follows and waits for a full socket. `drain` only applies
 //!   the watermarks.
 //! - **Closing**: `close` (or dropping every handle) lets the flusher send
 //!   what is queued, shut down the write side and drop the transport; the
