@@ -51,6 +51,20 @@ fn example(name: &str) -> PathBuf {
 }
 
 /// Waits for `child` at most `secs`, then returns its output.
+/// Runs an example to its end (15 s at most) with `args`, capturing its
+/// standard output and error.
+fn run_example<S: AsRef<std::ffi::OsStr>>(name: &str, args: &[S]) -> Output {
+    finish(
+        Command::new(example(name))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+        15,
+    )
+}
+
 fn finish(child: Child, secs: u64) -> Output {
     let mut child = Reap(child);
     let deadline = Instant::now() + Duration::from_secs(secs);
@@ -348,29 +362,13 @@ const EXAMPLES: [&str; 18] = [
 #[test]
 fn every_example_has_help_and_refuses_a_bad_flag() {
     for name in EXAMPLES {
-        let out = finish(
-            Command::new(example(name))
-                .arg("--help")
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap(),
-            15,
-        );
+        let out = run_example(name, &["--help"]);
         let text = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(0), "{name} --help: {text}");
         assert!(text.contains("Usage: "), "{name} --help: {text}");
         assert!(text.contains(name), "{name} --help names itself: {text}");
 
-        let out = finish(
-            Command::new(example(name))
-                .arg("--no-such-flag")
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap(),
-            15,
-        );
+        let out = run_example(name, &["--no-such-flag"]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{name} --no-such-flag: {err}");
         assert!(err.contains("--no-such-flag"), "{name}: {err}");
@@ -385,14 +383,7 @@ fn http_headers_without_a_url_prints_its_usage() {
         "http_headers_smol",
         "http_headers_async_std",
     ] {
-        let out = finish(
-            Command::new(example(name))
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap(),
-            15,
-        );
+        let out = run_example(name, &[] as &[&str]);
         let all = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
@@ -416,15 +407,7 @@ fn errors_are_one_sentence_with_exit_code_1() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
     for name in ["echo_server", "echo_server_smol", "echo_server_async_std"] {
-        let out = finish(
-            Command::new(example(name))
-                .args(["--port", &port])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap(),
-            15,
-        );
+        let out = run_example(name, &["--port", &port]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{name}: {err}");
         assert_eq!(
@@ -437,15 +420,7 @@ fn errors_are_one_sentence_with_exit_code_1() {
     let port = free.local_addr().unwrap().port().to_string();
     drop(free);
     for name in ["echo_client", "echo_client_smol", "echo_client_async_std"] {
-        let out = finish(
-            Command::new(example(name))
-                .args(["--port", &port])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap(),
-            15,
-        );
+        let out = run_example(name, &["--port", &port]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{name}: {err}");
         assert!(
@@ -473,14 +448,9 @@ fn every_backend_echo_client_talks_to_every_backend_echo_server() {
         ]));
         let port = port_of(&line).to_string();
         for client in ["echo_client", "echo_client_smol", "echo_client_async_std"] {
-            let out = finish(
-                Command::new(example(client))
-                    .args(["--port", &port, "--message", &format!("hi from {client}")])
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap(),
-                15,
+            let out = run_example(
+                client,
+                &["--port", &port, "--message", &format!("hi from {client}")],
             );
             let text = String::from_utf8_lossy(&out.stdout);
             assert!(
@@ -506,13 +476,7 @@ fn wait_for_data_on_every_backend() {
         "wait_for_data_smol",
         "wait_for_data_async_std",
     ] {
-        let out = finish(
-            Command::new(example(name))
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap(),
-            15,
-        );
+        let out = run_example(name, &[] as &[&str]);
         assert!(out.status.success(), "{name}");
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
@@ -535,14 +499,7 @@ fn http_headers_on_smol_and_async_std_against_a_local_http_server() {
         .parse()
         .unwrap();
     for name in ["http_headers_smol", "http_headers_async_std"] {
-        let out = finish(
-            Command::new(example(name))
-                .arg(format!("http://127.0.0.1:{port}/"))
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap(),
-            15,
-        );
+        let out = run_example(name, &[format!("http://127.0.0.1:{port}/")]);
         assert!(out.status.success(), "{name}");
         let text = String::from_utf8(out.stdout).unwrap();
         assert!(
