@@ -46,7 +46,7 @@ impl Future for Contained {
         };
         let conn = this.conn.as_deref();
         let polled = {
-            let _own = conn.map(crate::shared::OwnTask::enter);
+            let _own = conn.map(crate::own_task::OwnTask::enter);
             catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx)))
         };
         if let (Some(c), Ok(_)) = (conn, &polled) {

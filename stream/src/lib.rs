@@ -77,6 +77,7 @@ mod handshaking;
 mod into_lines;
 mod io_options;
 mod net;
+mod own_task;
 mod reader;
 mod server;
 mod server_options;
