@@ -8,6 +8,8 @@
 
 use clap::Parser;
 
+pub mod serve;
+
 /// The longest line a peer accepts, newline included: weir's default
 /// `StreamReader` limit (asyncio's too). A longer line closes the connection,
 /// as weir's `echo_server --mode lines` does when `read_line` fails.

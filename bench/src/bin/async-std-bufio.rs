@@ -12,13 +12,11 @@
 
 use std::io;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use async_std::io::prelude::{BufReadExt, ReadExt, WriteExt};
 use async_std::io::{BufReader, BufWriter};
-use async_std::net::{TcpListener, TcpStream};
-use async_std::task;
-use clap::Parser;
+use async_std::net::TcpStream;
+use weir_bench::serve::{self, OnError};
 use weir_bench::{classify, LineRead, MAX_LINE};
 
 async fn echo_lines(stream: TcpStream) -> io::Result<()> {
@@ -57,37 +55,9 @@ async fn echo_lines(stream: TcpStream) -> io::Result<()> {
 }
 
 fn main() -> ExitCode {
-    let args = weir_bench::ListenArgs::parse();
-    task::block_on(async {
-        let listener = match TcpListener::bind((args.host.as_str(), args.port)).await {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!(
-                    "async-std-bufio: cannot listen on {}:{}: {e}",
-                    args.host, args.port
-                );
-                return ExitCode::FAILURE;
-            }
-        };
-        match listener.local_addr() {
-            Ok(addr) => println!("Serving on {addr}"),
-            Err(e) => {
-                eprintln!("async-std-bufio: listening socket has no address: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
-        loop {
-            match listener.accept().await {
-                Ok((stream, _)) => {
-                    task::spawn(async move {
-                        let _ = echo_lines(stream).await;
-                    });
-                }
-                Err(e) => {
-                    eprintln!("async-std-bufio: accept failed: {e}");
-                    task::sleep(Duration::from_millis(10)).await;
-                }
-            }
-        }
-    })
+    async_std::task::block_on(serve::async_std(
+        "async-std-bufio",
+        OnError::Quiet,
+        echo_lines,
+    ))
 }

@@ -14,13 +14,11 @@
 use std::io;
 use std::process::ExitCode;
 
-use clap::Parser;
-use std::time::Duration;
-
 use async_std::io::prelude::{BufReadExt, WriteExt};
 use async_std::io::BufReader;
-use async_std::net::{TcpListener, TcpStream};
-use async_std::task;
+use async_std::net::TcpStream;
+
+use weir_bench::serve::{self, OnError};
 
 async fn echo_lines(stream: TcpStream) -> io::Result<()> {
     stream.set_nodelay(true)?;
@@ -37,39 +35,9 @@ async fn echo_lines(stream: TcpStream) -> io::Result<()> {
 }
 
 fn main() -> ExitCode {
-    let args = weir_bench::ListenArgs::parse();
-    task::block_on(async {
-        let listener = match TcpListener::bind((args.host.as_str(), args.port)).await {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!(
-                    "async-std-naive: cannot listen on {}:{}: {e}",
-                    args.host, args.port
-                );
-                return ExitCode::FAILURE;
-            }
-        };
-        match listener.local_addr() {
-            Ok(addr) => println!("Serving on {addr}"),
-            Err(e) => {
-                eprintln!("async-std-naive: listening socket has no address: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
-        loop {
-            match listener.accept().await {
-                Ok((stream, _)) => {
-                    task::spawn(async move {
-                        if let Err(e) = echo_lines(stream).await {
-                            eprintln!("async-std-naive: connection error: {e}");
-                        }
-                    });
-                }
-                Err(e) => {
-                    eprintln!("async-std-naive: accept failed: {e}");
-                    task::sleep(Duration::from_millis(10)).await;
-                }
-            }
-        }
-    })
+    async_std::task::block_on(serve::async_std(
+        "async-std-naive",
+        OnError::Log,
+        echo_lines,
+    ))
 }

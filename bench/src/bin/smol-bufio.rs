@@ -12,11 +12,10 @@
 
 use std::io;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use clap::Parser;
 use smol::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
-use smol::net::{TcpListener, TcpStream};
+use smol::net::TcpStream;
+use weir_bench::serve::{self, OnError};
 use weir_bench::{classify, LineRead, MAX_LINE};
 
 async fn echo_lines(stream: TcpStream) -> io::Result<()> {
@@ -54,38 +53,5 @@ async fn echo_lines(stream: TcpStream) -> io::Result<()> {
 }
 
 fn main() -> ExitCode {
-    let args = weir_bench::ListenArgs::parse();
-    smol::block_on(async {
-        let listener = match TcpListener::bind((args.host.as_str(), args.port)).await {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!(
-                    "smol-bufio: cannot listen on {}:{}: {e}",
-                    args.host, args.port
-                );
-                return ExitCode::FAILURE;
-            }
-        };
-        match listener.local_addr() {
-            Ok(addr) => println!("Serving on {addr}"),
-            Err(e) => {
-                eprintln!("smol-bufio: listening socket has no address: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
-        loop {
-            match listener.accept().await {
-                Ok((stream, _)) => {
-                    smol::spawn(async move {
-                        let _ = echo_lines(stream).await;
-                    })
-                    .detach();
-                }
-                Err(e) => {
-                    eprintln!("smol-bufio: accept failed: {e}");
-                    smol::Timer::after(Duration::from_millis(10)).await;
-                }
-            }
-        }
-    })
+    smol::block_on(serve::smol("smol-bufio", OnError::Quiet, echo_lines))
 }

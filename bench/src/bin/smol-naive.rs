@@ -14,11 +14,10 @@
 use std::io;
 use std::process::ExitCode;
 
-use clap::Parser;
-use std::time::Duration;
-
 use smol::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use smol::net::{TcpListener, TcpStream};
+use smol::net::TcpStream;
+
+use weir_bench::serve::{self, OnError};
 
 async fn echo_lines(stream: TcpStream) -> io::Result<()> {
     stream.set_nodelay(true)?;
@@ -35,40 +34,5 @@ async fn echo_lines(stream: TcpStream) -> io::Result<()> {
 }
 
 fn main() -> ExitCode {
-    let args = weir_bench::ListenArgs::parse();
-    smol::block_on(async {
-        let listener = match TcpListener::bind((args.host.as_str(), args.port)).await {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!(
-                    "smol-naive: cannot listen on {}:{}: {e}",
-                    args.host, args.port
-                );
-                return ExitCode::FAILURE;
-            }
-        };
-        match listener.local_addr() {
-            Ok(addr) => println!("Serving on {addr}"),
-            Err(e) => {
-                eprintln!("smol-naive: listening socket has no address: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
-        loop {
-            match listener.accept().await {
-                Ok((stream, _)) => {
-                    smol::spawn(async move {
-                        if let Err(e) = echo_lines(stream).await {
-                            eprintln!("smol-naive: connection error: {e}");
-                        }
-                    })
-                    .detach();
-                }
-                Err(e) => {
-                    eprintln!("smol-naive: accept failed: {e}");
-                    smol::Timer::after(Duration::from_millis(10)).await;
-                }
-            }
-        }
-    })
+    smol::block_on(serve::smol("smol-naive", OnError::Log, echo_lines))
 }

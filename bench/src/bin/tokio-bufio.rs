@@ -13,11 +13,10 @@
 
 use std::io;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use clap::Parser;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
+use weir_bench::serve::{self, OnError};
 use weir_bench::{classify, LineRead, MAX_LINE};
 
 async fn echo_lines(mut socket: TcpStream) -> io::Result<()> {
@@ -58,38 +57,5 @@ async fn echo_lines(mut socket: TcpStream) -> io::Result<()> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = weir_bench::ListenArgs::parse();
-    let listener = match TcpListener::bind((args.host.as_str(), args.port)).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!(
-                "tokio-bufio: cannot listen on {}:{}: {e}",
-                args.host, args.port
-            );
-            return ExitCode::FAILURE;
-        }
-    };
-    match listener.local_addr() {
-        Ok(addr) => println!("Serving on {addr}"),
-        Err(e) => {
-            eprintln!("tokio-bufio: listening socket has no address: {e}");
-            return ExitCode::FAILURE;
-        }
-    }
-    loop {
-        match listener.accept().await {
-            Ok((socket, _)) => {
-                tokio::spawn(async move {
-                    // Errors (a reset, an over-long line) end the connection
-                    // quietly, as in weir's example.
-                    let _ = echo_lines(socket).await;
-                });
-            }
-            Err(e) => {
-                // Out of file descriptors and the like: keep serving.
-                eprintln!("tokio-bufio: accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        }
-    }
+    serve::tokio("tokio-bufio", OnError::Quiet, echo_lines).await
 }

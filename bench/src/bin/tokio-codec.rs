@@ -13,13 +13,13 @@
 
 use std::io;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_util::codec::{Framed, LinesCodec, LinesCodecError};
 use weir_bench::MAX_LINE;
+
+use weir_bench::serve::{self, OnError};
 
 fn io_error(e: LinesCodecError) -> io::Error {
     match e {
@@ -50,35 +50,5 @@ async fn echo_lines(socket: TcpStream) -> io::Result<()> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = weir_bench::ListenArgs::parse();
-    let listener = match TcpListener::bind((args.host.as_str(), args.port)).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!(
-                "tokio-codec: cannot listen on {}:{}: {e}",
-                args.host, args.port
-            );
-            return ExitCode::FAILURE;
-        }
-    };
-    match listener.local_addr() {
-        Ok(addr) => println!("Serving on {addr}"),
-        Err(e) => {
-            eprintln!("tokio-codec: listening socket has no address: {e}");
-            return ExitCode::FAILURE;
-        }
-    }
-    loop {
-        match listener.accept().await {
-            Ok((socket, _)) => {
-                tokio::spawn(async move {
-                    let _ = echo_lines(socket).await;
-                });
-            }
-            Err(e) => {
-                eprintln!("tokio-codec: accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        }
-    }
+    serve::tokio("tokio-codec", OnError::Quiet, echo_lines).await
 }

@@ -13,11 +13,10 @@
 use std::io;
 use std::process::ExitCode;
 
-use clap::Parser;
-use std::time::Duration;
-
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
+
+use weir_bench::serve::{self, OnError};
 
 async fn echo_lines(mut socket: TcpStream) -> io::Result<()> {
     socket.set_nodelay(true)?;
@@ -35,38 +34,5 @@ async fn echo_lines(mut socket: TcpStream) -> io::Result<()> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = weir_bench::ListenArgs::parse();
-    let listener = match TcpListener::bind((args.host.as_str(), args.port)).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!(
-                "tokio-naive: cannot listen on {}:{}: {e}",
-                args.host, args.port
-            );
-            return ExitCode::FAILURE;
-        }
-    };
-    match listener.local_addr() {
-        Ok(addr) => println!("Serving on {addr}"),
-        Err(e) => {
-            eprintln!("tokio-naive: listening socket has no address: {e}");
-            return ExitCode::FAILURE;
-        }
-    }
-    loop {
-        match listener.accept().await {
-            Ok((socket, _)) => {
-                tokio::spawn(async move {
-                    if let Err(e) = echo_lines(socket).await {
-                        eprintln!("tokio-naive: connection error: {e}");
-                    }
-                });
-            }
-            Err(e) => {
-                // Out of file descriptors and the like: keep serving.
-                eprintln!("tokio-naive: accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        }
-    }
+    serve::tokio("tokio-naive", OnError::Log, echo_lines).await
 }
