@@ -114,6 +114,13 @@ pub struct ReadBuffer {
     newline: Newline,
 }
 
+/// A stored error, cloned off the hot path.
+#[cold]
+#[inline(never)]
+fn cold_clone(e: &Error) -> Error {
+    e.clone()
+}
+
 /// Finds `\n` for `read_line`. On x86-64 with AVX2 it keeps the memchr
 /// crate's AVX2 searcher, chosen once per reader, instead of going through
 /// `memchr::memchr`'s per-call dispatch: on lines of tens of bytes the
@@ -795,9 +802,10 @@ impl ReadBuffer {
         self.check_error()
     }
 
+    #[inline(always)]
     fn check_error(&self) -> Result<(), Error> {
         match &self.error {
-            Some(e) => Err(e.clone()),
+            Some(e) => Err(cold_clone(e)),
             None => Ok(()),
         }
     }

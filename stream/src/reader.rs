@@ -454,6 +454,7 @@ enum Op<'a> {
 }
 
 impl Op<'_> {
+    #[inline(always)]
     fn run(&self, rb: &mut ReadBuffer) -> Result<Step<Bytes>, Error> {
         match self {
             Op::Read(n) => rb.read(*n),
@@ -500,6 +501,7 @@ impl fmt::Debug for ReadFuture<'_> {
 impl Future for ReadFuture<'_> {
     type Output = Result<Bytes, Error>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         if let Op::Read(0) | Op::Exactly(0) = this.op {

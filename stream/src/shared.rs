@@ -239,6 +239,7 @@ impl Shared {
     /// needs data. `acquired` is the calling future's claim on the "a read
     /// is waiting" flag: taken when it first waits, released when it
     /// completes (or, by the caller, when it is dropped).
+    #[inline(always)]
     pub(crate) fn poll_read_op(
         &self,
         cx: &mut Context<'_>,
@@ -267,6 +268,7 @@ impl Shared {
 
     /// The rest of [`poll_read_op`](Self::poll_read_op): the read has
     /// claimed the reader and runs `op` again after each transport read.
+    #[inline(never)]
     fn poll_read_wait(
         &self,
         mut st: MutexGuard<'_, ReadState>,

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::shared::{lock, register, Shared, WriteState};
+use super::shared::{lock, register, Shared, WriteGuard, WriteState};
 use crate::rt::{BoxFuture, ExtraInfo};
 use crate::Error;
 use weir_proto::Flush;
@@ -82,40 +82,59 @@ impl Drop for StreamWriter {
     }
 }
 
+/// Why a write was refused: the connection's error, or closed.
+#[cold]
+#[inline(never)]
+fn refused(w: &WriteState) -> Error {
+    match &w.error {
+        Some(e) => e.clone(),
+        None => Error::WriterClosed,
+    }
+}
+
 impl StreamWriter {
     /// Runs `f` on the write state if the connection still takes writes,
-    /// then wakes the flusher.
+    /// then sees that the bytes will leave (see `shared`'s module docs).
+    #[inline]
     fn queue(&self, f: impl FnOnce(&mut WriteState) -> Result<(), Error>) -> Result<(), Error> {
-        let flusher = {
-            let mut w = self.shared.lock_write();
-            if let Some(e) = &w.error {
-                return Err(e.clone());
-            }
-            if w.closed {
-                return Err(Error::WriterClosed);
-            }
-            f(&mut w)?;
-            if w.wb.flush_decision() == Flush::Now {
-                // Enough for a segment train (or a shutdown is due): send it
-                // from here at once, as a BufWriter writes a large line
-                // through, so the peer gets it while we go on parsing.
-                let mut cx = Context::from_waker(Waker::noop());
-                self.shared.flush_locked(&mut w, &mut cx);
-                None
-            } else if self.shared.in_own_task() {
-                // The connection's own task sends them when its poll ends.
-                None
-            } else {
-                // Small writes wait for the reader to flush them before it
-                // next waits for input; the flusher sends them if no read
-                // comes (see `shared`'s module docs).
-                w.flusher.take()
-            }
+        let mut w = self.shared.lock_write();
+        if w.error.is_some() || w.closed {
+            return Err(refused(&w));
+        }
+        f(&mut w)?;
+        let decision = w.wb.flush_decision();
+        if decision == Flush::BeforeRead && self.shared.in_own_task() {
+            // The common case: the connection's own task sends them when
+            // its poll ends.
+            return Ok(());
+        }
+        self.after_queue(w, decision);
+        Ok(())
+    }
+
+    /// The rest of [`queue`](Self::queue): send at once, or make sure the
+    /// flusher will.
+    #[inline(never)]
+    fn after_queue(&self, mut w: WriteGuard<'_>, decision: Flush) {
+        let flusher = if decision == Flush::Now {
+            // Enough for a segment train (or a shutdown is due): send it
+            // from here at once, as a BufWriter writes a large line
+            // through, so the peer gets it while we go on parsing.
+            let mut cx = Context::from_waker(Waker::noop());
+            self.shared.flush_locked(&mut w, &mut cx);
+            None
+        } else if self.shared.in_own_task() {
+            None
+        } else {
+            // Small writes wait for the reader to flush them before it
+            // next waits for input; the flusher sends them if no read
+            // comes.
+            w.flusher.take()
         };
+        drop(w);
         if let Some(f) = flusher {
             f.wake();
         }
-        Ok(())
     }
 
     /// Queues `data` to be sent (asyncio's `write`); never blocks.
@@ -133,8 +152,13 @@ impl StreamWriter {
     /// w.write(b"PING\r\n")?;
     /// # Ok(()) }
     /// ```
+    #[inline]
     pub fn write(&self, data: impl AsRef<[u8]>) -> Result<(), Error> {
-        let data = data.as_ref();
+        self.write_slice(data.as_ref())
+    }
+
+    #[inline]
+    fn write_slice(&self, data: &[u8]) -> Result<(), Error> {
         self.queue(|w| w.wb.write(data))
     }
 
@@ -502,11 +526,21 @@ pub struct Drain<'a> {
 impl Future for Drain<'_> {
     type Output = Result<(), Error>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // The common case, lock-free: below the high watermark and open.
         if self.writer.shared.drain_ready.load(Ordering::Acquire) {
             return Poll::Ready(Ok(()));
         }
-        let mut w = self.writer.shared.lock_write();
+        self.writer.poll_drain_slow(cx)
+    }
+}
+
+impl StreamWriter {
+    /// `drain` when the lock-free check did not settle it.
+    #[inline(never)]
+    fn poll_drain_slow(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let mut w = self.shared.lock_write();
         if let Some(e) = &w.error {
             return Poll::Ready(Err(e.clone()));
         }

@@ -313,11 +313,13 @@ impl Report {
                 let cpu_ratio = a.server_ns_per_line / b.server_ns_per_line;
                 cells.push(Some((rate_ratio, cpu_ratio)));
                 if let Some(t) = c.target {
-                    if t.small_lines_only && case.line_len > 1024 {
+                    let rated = t.rate_on.contains(&case.name);
+                    let costed = t.max_cpu.is_some() && t.cpu_on.contains(&case.name);
+                    if !rated && !costed {
                         continue;
                     }
-                    let rate_ok = rate_ratio >= t.min_rate;
-                    let cpu_ok = t.max_cpu.is_none_or(|m| cpu_ratio <= m);
+                    let rate_ok = !rated || rate_ratio >= t.min_rate;
+                    let cpu_ok = !costed || t.max_cpu.is_none_or(|m| cpu_ratio <= m);
                     match (rate_ok, cpu_ok) {
                         (true, true) => met.push(case.name.to_owned()),
                         (false, true) => missed.push(format!("{} (lines/s)", case.name)),
@@ -332,12 +334,10 @@ impl Report {
             let target = match c.target {
                 None => "—".to_owned(),
                 Some(t) => {
-                    let mut want = match t.max_cpu {
-                        Some(m) => format!("≥ {:.2}× lines/s at ≤ {m:.2}× CPU", t.min_rate),
-                        None => format!("≥ {}× lines/s", t.min_rate),
-                    };
-                    if t.small_lines_only {
-                        want.push_str(" (64 B lines)");
+                    let mut want =
+                        format!("≥ {:.2}× lines/s on {}", t.min_rate, t.rate_on.join(","));
+                    if let Some(m) = t.max_cpu {
+                        want.push_str(&format!(", ≤ {m:.2}× CPU on {}", t.cpu_on.join(",")));
                     }
                     let mut parts = Vec::new();
                     if !met.is_empty() {

@@ -114,12 +114,14 @@ pub const TABLE: &[Spec] = &[
 /// A target a comparison is held to.
 #[derive(Debug, Clone, Copy)]
 pub struct Target {
-    /// Lines/s of the subject over the reference's, at least.
+    /// Lines/s of the subject over the reference's, at least...
     pub min_rate: f64,
-    /// CPU per line of the subject over the reference's, at most.
+    /// ...on these profiles.
+    pub rate_on: &'static [&'static str],
+    /// CPU per line of the subject over the reference's, at most...
     pub max_cpu: Option<f64>,
-    /// The target holds only for small (≤ 1 KiB) lines.
-    pub small_lines_only: bool,
+    /// ...on these profiles.
+    pub cpu_on: &'static [&'static str],
 }
 
 /// A ratio row: subject against reference.
@@ -132,15 +134,20 @@ pub struct Comparison {
 
 /// The comparisons printed by default (each only if both servers ran).
 pub fn default_comparisons() -> Vec<Comparison> {
+    // Issue 11's targets: at least the best hand-written server's lines/s
+    // on p1-p4, at most its CPU per line on p1 and p2.
     let peer = Target {
-        min_rate: 0.95,
+        min_rate: 1.0,
+        rate_on: &["p1", "p2", "p3", "p4"],
         max_cpu: Some(1.0),
-        small_lines_only: false,
+        cpu_on: &["p1", "p2"],
     };
+    // 64 B lines: where the interpreter's per-line cost shows.
     let python = Target {
         min_rate: 15.0,
+        rate_on: &["p1", "p2", "p4"],
         max_cpu: None,
-        small_lines_only: true,
+        cpu_on: &[],
     };
     [
         ("weir-tokio", "tokio-bufio", Some(peer)),
