@@ -5,6 +5,7 @@
 #
 #   bash bench/profile/callgrind-echo.sh            # weir-tokio and tokio-bufio
 #   bash bench/profile/callgrind-echo.sh SERVER...  # any of: weir-tokio tokio-bufio
+#                          weir-smol smol-bufio weir-async-std async-std-bufio
 #
 # Needs valgrind (apt-get install valgrind). Prints the total per server and
 # leaves the profiles in target/callgrind/ for callgrind_annotate.
@@ -12,13 +13,17 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 servers=("$@")
 [ ${#servers[@]} -gt 0 ] || servers=(weir-tokio tokio-bufio)
-cargo build --release -q -p weir-tokio --example echo_server -p weir-bench --bin tokio-bufio
+cargo build --release -q -p weir-tokio --example echo_server -p weir-smol --example echo_server_smol \
+    -p weir-async-std --example echo_server_async_std \
+    -p weir-bench --bin tokio-bufio --bin smol-bufio --bin async-std-bufio
 mkdir -p target/callgrind
 for s in "${servers[@]}"; do
     case $s in
         weir-tokio) cmd=(target/release/examples/echo_server --mode lines) ;;
-        tokio-bufio) cmd=(target/release/tokio-bufio) ;;
-        *) echo "callgrind-echo: unknown server $s (weir-tokio, tokio-bufio)" >&2; exit 2 ;;
+        weir-smol) cmd=(target/release/examples/echo_server_smol --mode lines) ;;
+        weir-async-std) cmd=(target/release/examples/echo_server_async_std --mode lines) ;;
+        tokio-bufio | smol-bufio | async-std-bufio) cmd=(target/release/$s) ;;
+        *) echo "callgrind-echo: unknown server $s (weir-tokio, tokio-bufio, weir-smol, smol-bufio, weir-async-std, async-std-bufio)" >&2; exit 2 ;;
     esac
     out=target/callgrind/$s.out
     rm -f "$out"
@@ -35,5 +40,5 @@ for s in "${servers[@]}"; do
     python3 bench/profile/burst_client.py "$port" 10 2000 16
     python3 bench/profile/burst_client.py "$port" 10 2000 16
     kill -INT $pid; sleep 0.5; kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true
-    printf '%-12s %s instructions\n' "$s" "$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ {print $1}')"
+    printf '%-16s %s instructions\n' "$s" "$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ {print $1}')"
 done

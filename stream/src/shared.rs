@@ -413,11 +413,7 @@ impl Shared {
                 return;
             };
             for _ in 0..4 {
-                let res = {
-                    let mut iov = [IoSlice::new(&[]); IOVECS];
-                    let k = w.wb.next_chunks(&mut iov);
-                    t.poll_write_vectored(cx, &iov[..k])
-                };
+                let res = write_queued(t.as_mut(), cx, &w.wb);
                 match res {
                     Poll::Ready(Ok(n)) if n > 0 && w.wb.advance(n).is_ok() => {
                         w.unflushed = true;
@@ -486,10 +482,8 @@ impl Shared {
                 }
                 budget -= 1;
                 let res = {
-                    let mut iov = [IoSlice::new(&[]); IOVECS];
-                    let k = w.wb.next_chunks(&mut iov);
                     match &mut *lock(&self.transport) {
-                        Slot::Open(t) => t.poll_write_vectored(cx, &iov[..k]),
+                        Slot::Open(t) => write_queued(t.as_mut(), cx, &w.wb),
                         Slot::Upgrading => Poll::Pending,
                         _ => Poll::Ready(Err(io::Error::new(
                             io::ErrorKind::NotConnected,
@@ -685,6 +679,25 @@ thread_local! {
 /// One transport read into the thread's scratch buffer; the bytes read are
 /// copied into `rb` (which allocates just enough for them). Ready(true):
 /// the read filled the room it was given; EOF is fed to `rb`.
+/// One vectored write of what `wb` holds. Most flushes send one or two
+/// chunks (the coalesced tail, a large write): those skip filling the
+/// full-size iovec array.
+#[inline]
+fn write_queued(
+    t: &mut dyn Transport,
+    cx: &mut Context<'_>,
+    wb: &WriteBuffer,
+) -> Poll<io::Result<usize>> {
+    let mut few = [IoSlice::new(&[]); 4];
+    let k = wb.next_chunks(&mut few);
+    if k < few.len() {
+        return t.poll_write_vectored(cx, &few[..k]);
+    }
+    let mut iov = [IoSlice::new(&[]); IOVECS];
+    let k = wb.next_chunks(&mut iov);
+    t.poll_write_vectored(cx, &iov[..k])
+}
+
 fn read_via_scratch(
     t: &mut dyn Transport,
     cx: &mut Context<'_>,
