@@ -46,7 +46,7 @@ macro_rules! backend_api {
         pub use $crate::Bytes;
         pub use $crate::{Drain, IntoLines, Lines, ReadFuture, WaitClosed};
         pub use $crate::{Error, IncompleteReadError, LimitOverrunError, Origin};
-        pub use $crate::{ExtraInfo, Family, Separators, Server, StreamReader, StreamWriter};
+        pub use $crate::{ExtraInfo, Family, IntoSeparators, Separators, Server, StreamReader, StreamWriter};
         pub use $crate::{DEFAULT_HIGH, DEFAULT_LIMIT};
         #[cfg(feature = "tls")]
         pub use $crate::tls::{ClientTls, ServerTls, TlsInfo};
