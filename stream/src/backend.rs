@@ -49,7 +49,7 @@ macro_rules! backend_api {
         pub use $crate::{ExtraInfo, Family, IntoSeparators, Separators, Server, StreamReader, StreamWriter};
         pub use $crate::{DEFAULT_HIGH, DEFAULT_LIMIT};
         #[cfg(feature = "tls")]
-        pub use $crate::tls::{ClientTls, ServerTls, TlsInfo};
+        pub use $crate::tls::{ClientTls, ServerTls, TlsInfo, TlsTimeouts};
 
         #[doc = concat!(
             "Options for [`open_connection`]: asyncio's keyword arguments (limit, local_addr, ",

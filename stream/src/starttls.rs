@@ -94,7 +94,7 @@ impl StreamWriter {
     /// # Ok(()) }
     /// ```
     pub async fn start_tls(&self, tls: &ClientTls, server_hostname: &str) -> Result<(), Error> {
-        let limit = tls.get_handshake_timeout();
+        let limit = tls.timeouts().handshake;
         let (tls, host) = (tls.clone(), server_hostname.to_string());
         self.upgrade(limit, move |t, early, timer| {
             Box::pin(async move { tls::connect_timed(t, early, &tls, &host, timer).await })
@@ -123,7 +123,7 @@ impl StreamWriter {
     /// ```
     pub async fn start_tls_server(&self, tls: &ServerTls) -> Result<(), Error> {
         let tls = tls.clone();
-        let limit = tls.get_handshake_timeout();
+        let limit = tls.timeouts().handshake;
         self.upgrade(limit, move |t, early, timer| {
             Box::pin(async move { tls::accept_timed(t, early, &tls, timer).await })
         })

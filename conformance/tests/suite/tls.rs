@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::backend::Error;
-use super::backend::{ClientTls, ServerTls};
+use super::backend::{ClientTls, ServerTls, TlsTimeouts};
 use weir_stream::tls::testing::ThrowawayPki;
 
 use super::{e2e, echo, in_thread, soon};
@@ -135,8 +135,11 @@ e2e! {
             std::thread::sleep(Duration::from_secs(2));
             drop(s);
         });
+        let client = p.client().handshake_timeout(Duration::from_millis(200));
+        let want = TlsTimeouts { handshake: Duration::from_millis(200), ..TlsTimeouts::default() };
+        assert_eq!(client.timeouts(), want);
         let err = ConnectOptions::new()
-            .tls(p.client().handshake_timeout(Duration::from_millis(200)))
+            .tls(client)
             .connect("localhost", port)
             .await
             .unwrap_err();

@@ -17,6 +17,44 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
 /// asyncio's default `ssl_shutdown_timeout`: 30 s.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The timeouts a [`ClientTls`] or [`ServerTls`] holds (asyncio's
+/// `ssl_handshake_timeout` and `ssl_shutdown_timeout`), as returned by
+/// [`ClientTls::timeouts`] and [`ServerTls::timeouts`]. Set them with the
+/// `handshake_timeout` and `shutdown_timeout` builders.
+///
+/// The default is asyncio's: 60 s and 30 s.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weir_stream::tls::{ClientTls, TlsTimeouts};
+/// let tls = ClientTls::webpki_roots().handshake_timeout(Duration::from_secs(10));
+/// assert_eq!(
+///     tls.timeouts(),
+///     TlsTimeouts { handshake: Duration::from_secs(10), shutdown: Duration::from_secs(30) },
+/// );
+/// assert_eq!(ClientTls::webpki_roots().timeouts(), TlsTimeouts::default());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TlsTimeouts {
+    /// How long the handshake may take ([`DEFAULT_HANDSHAKE_TIMEOUT`] unless set).
+    pub handshake: Duration,
+    /// How long closing (close_notify and the flush) may take
+    /// ([`DEFAULT_SHUTDOWN_TIMEOUT`] unless set).
+    pub shutdown: Duration,
+}
+
+impl Default for TlsTimeouts {
+    /// asyncio's defaults: a 60 s handshake and a 30 s shutdown.
+    fn default() -> Self {
+        TlsTimeouts {
+            handshake: DEFAULT_HANDSHAKE_TIMEOUT,
+            shutdown: DEFAULT_SHUTDOWN_TIMEOUT,
+        }
+    }
+}
+
 pub(super) fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
@@ -38,7 +76,7 @@ pub(super) fn config_error(what: &str, e: impl std::fmt::Display) -> Error {
 /// use weir_stream::tls::ClientTls;
 /// let tls = ClientTls::webpki_roots()
 ///     .handshake_timeout(Duration::from_secs(10));
-/// assert_eq!(tls.get_handshake_timeout(), Duration::from_secs(10));
+/// assert_eq!(tls.timeouts().handshake, Duration::from_secs(10));
 /// ```
 #[derive(Clone)]
 pub struct ClientTls {
@@ -216,33 +254,26 @@ impl ClientTls {
     ///
     /// ```
     /// let tls = weir_stream::tls::ClientTls::webpki_roots().shutdown_timeout(std::time::Duration::from_secs(1));
-    /// assert_eq!(tls.get_shutdown_timeout().as_secs(), 1);
+    /// assert_eq!(tls.timeouts().shutdown.as_secs(), 1);
     /// ```
     pub fn shutdown_timeout(mut self, d: Duration) -> Self {
         self.shutdown_timeout = d;
         self
     }
 
-    /// The handshake timeout in force.
+    /// The handshake and shutdown timeouts in force.
     ///
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(weir_stream::tls::ClientTls::webpki_roots().get_handshake_timeout().as_secs(), 60);
+    /// let t = weir_stream::tls::ClientTls::webpki_roots().timeouts();
+    /// assert_eq!((t.handshake.as_secs(), t.shutdown.as_secs()), (60, 30));
     /// ```
-    pub fn get_handshake_timeout(&self) -> Duration {
-        self.handshake_timeout
-    }
-
-    /// The shutdown timeout in force.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert_eq!(weir_stream::tls::ClientTls::webpki_roots().get_shutdown_timeout().as_secs(), 30);
-    /// ```
-    pub fn get_shutdown_timeout(&self) -> Duration {
-        self.shutdown_timeout
+    pub fn timeouts(&self) -> TlsTimeouts {
+        TlsTimeouts {
+            handshake: self.handshake_timeout,
+            shutdown: self.shutdown_timeout,
+        }
     }
 
     /// The rustls configuration.
@@ -399,28 +430,26 @@ impl ServerTls {
         self
     }
 
-    /// The handshake timeout in force.
+    /// The handshake and shutdown timeouts in force.
     ///
     /// # Examples
     ///
-    /// ```no_run
-    /// # let tls: weir_stream::tls::ServerTls = todo!();
-    /// assert_eq!(tls.get_handshake_timeout().as_secs(), 60);
     /// ```
-    pub fn get_handshake_timeout(&self) -> Duration {
-        self.handshake_timeout
-    }
-
-    /// The shutdown timeout in force.
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// # let tls: weir_stream::tls::ServerTls = todo!();
-    /// assert_eq!(tls.get_shutdown_timeout().as_secs(), 30);
+    /// use std::time::Duration;
+    /// # let key = rcgen::KeyPair::generate().unwrap();
+    /// # let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    /// # let (cert_pem, key_pem) = (params.self_signed(&key).unwrap().pem(), key.serialize_pem());
+    /// let tls = weir_stream::tls::ServerTls::from_pem(cert_pem.as_bytes(), key_pem.as_bytes())?
+    ///     .shutdown_timeout(Duration::from_secs(5));
+    /// let t = tls.timeouts();
+    /// assert_eq!((t.handshake.as_secs(), t.shutdown.as_secs()), (60, 5));
+    /// # Ok::<(), weir_stream::Error>(())
     /// ```
-    pub fn get_shutdown_timeout(&self) -> Duration {
-        self.shutdown_timeout
+    pub fn timeouts(&self) -> TlsTimeouts {
+        TlsTimeouts {
+            handshake: self.handshake_timeout,
+            shutdown: self.shutdown_timeout,
+        }
     }
 }
 

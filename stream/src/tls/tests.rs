@@ -403,3 +403,18 @@ fn bad_configuration_is_reported() {
     assert!(err.is_err(), "a key that does not match the certificate");
     assert!(ClientTls::webpki_roots().server_hostname("").is_err());
 }
+
+#[test]
+fn timeouts_report_what_was_set() {
+    let (client, server) = tls_pair(&["localhost"]);
+    assert_eq!(client.timeouts(), TlsTimeouts::default());
+    assert_eq!(server.timeouts(), TlsTimeouts::default());
+    let (h, s) = (Duration::from_millis(1500), Duration::from_millis(250));
+    let want = TlsTimeouts {
+        handshake: h,
+        shutdown: s,
+    };
+    let client = client.handshake_timeout(h).shutdown_timeout(s);
+    let server = server.shutdown_timeout(s).handshake_timeout(h);
+    assert_eq!((client.timeouts(), server.timeouts()), (want, want));
+}
