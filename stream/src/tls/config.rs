@@ -1,5 +1,7 @@
 //! TLS configuration: [`ClientTls`] and [`ServerTls`] (rustls configs with
-//! asyncio's timeouts, ALPN and the server name).
+//! asyncio's timeouts and ALPN). The name a server's certificate is checked
+//! against is per connection, not here: `ConnectOptions::server_hostname`
+//! or `StreamWriter::start_tls`'s argument.
 
 use std::io;
 use std::path::Path;
@@ -66,8 +68,14 @@ pub(super) fn config_error(what: &str, e: impl std::fmt::Display) -> Error {
     ))
 }
 
-/// Client-side TLS settings: asyncio's `ssl=`, `server_hostname=`,
-/// `ssl_handshake_timeout=` and `ssl_shutdown_timeout=`.
+/// Client-side TLS settings: asyncio's `ssl=`, `ssl_handshake_timeout=` and
+/// `ssl_shutdown_timeout=`.
+///
+/// asyncio's `server_hostname=` belongs to each connection, as there: set it
+/// with [`ConnectOptions::server_hostname`](crate::ConnectOptions::server_hostname)
+/// (the host connected to by default) or pass it to
+/// [`StreamWriter::start_tls`](crate::StreamWriter::start_tls). One
+/// `ClientTls` serves connections to any number of hosts.
 ///
 /// # Examples
 ///
@@ -81,7 +89,6 @@ pub(super) fn config_error(what: &str, e: impl std::fmt::Display) -> Error {
 #[derive(Clone)]
 pub struct ClientTls {
     pub(super) config: Arc<ClientConfig>,
-    pub(super) server_name: Option<ServerName<'static>>,
     pub(super) handshake_timeout: Duration,
     pub(super) shutdown_timeout: Duration,
 }
@@ -89,7 +96,6 @@ pub struct ClientTls {
 impl std::fmt::Debug for ClientTls {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientTls")
-            .field("server_name", &self.server_name)
             .field("alpn", &self.config.alpn_protocols)
             .field("handshake_timeout", &self.handshake_timeout)
             .field("shutdown_timeout", &self.shutdown_timeout)
@@ -114,7 +120,6 @@ impl ClientTls {
     pub fn new(config: Arc<ClientConfig>) -> Self {
         ClientTls {
             config,
-            server_name: None,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
         }
@@ -197,25 +202,6 @@ impl ClientTls {
             ));
         }
         Ok(ClientTls::with_roots(roots))
-    }
-
-    /// The name to check the server's certificate against, instead of the
-    /// host connected to (asyncio's `server_hostname=`).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidArgument`] if `name` is neither a DNS name nor an IP address.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let tls = weir_stream::tls::ClientTls::webpki_roots().server_hostname("example.com")?;
-    /// assert!(weir_stream::tls::ClientTls::webpki_roots().server_hostname("bad name!").is_err());
-    /// # Ok::<(), weir_stream::Error>(())
-    /// ```
-    pub fn server_hostname(mut self, name: &str) -> Result<Self, Error> {
-        self.server_name = Some(parse_server_name(name)?);
-        Ok(self)
     }
 
     /// ALPN protocols to offer, most preferred first.
@@ -462,8 +448,18 @@ where
     protocols.into_iter().map(|p| p.as_ref().to_vec()).collect()
 }
 
-pub(super) fn parse_server_name(name: &str) -> Result<ServerName<'static>, Error> {
+/// The name a server's certificate must carry, checked before any I/O.
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`] if `name` is neither a DNS name nor an IP
+/// address (empty, spaces, `!`, ...).
+pub(crate) fn parse_server_name(name: &str) -> Result<ServerName<'static>, Error> {
     let name = name.trim_start_matches('[').trim_end_matches(']');
-    ServerName::try_from(name.to_string())
-        .map_err(|_| Error::InvalidArgument("server_hostname must be a DNS name or an IP address"))
+    ServerName::try_from(name.to_string()).map_err(|_| {
+        Error::InvalidArgument(
+            "server_hostname (or the host connected to) must be a DNS name or an IP address, \
+             such as \"example.com\" or \"192.0.2.1\": give the name the server's certificate carries",
+        )
+    })
 }

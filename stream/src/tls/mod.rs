@@ -24,6 +24,7 @@ mod handshake;
 mod transport;
 
 pub use crate::info::TlsInfo;
+pub(crate) use config::parse_server_name;
 pub use config::{
     ClientTls, ServerTls, TlsTimeouts, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT,
 };
