@@ -29,7 +29,7 @@ use std::net::{Shutdown, TcpStream, ToSocketAddrs};
 
 use bytes::Bytes;
 
-use crate::{Error, ReadBuffer, Separators, Step, WriteBuffer};
+use crate::{Error, IntoSeparators, ReadBuffer, Separators, Step, WriteBuffer};
 
 /// How much room each `read` call gets.
 const READ_CHUNK: usize = 16 * 1024;
@@ -192,29 +192,38 @@ impl<R: Read> BlockingReader<R> {
         self.drive(|rb| rb.read_exactly(n))
     }
 
-    /// Bytes through the first of the separators (asyncio's `readuntil`).
+    /// Bytes through the separator, which is included (asyncio's
+    /// `readuntil`).
+    ///
+    /// `sep` is bytes (`b"\r\n"`, `&str`, `Vec<u8>`, ...) or a
+    /// [`Separators`], by reference or by value (see [`IntoSeparators`]).
+    /// Bytes are compiled once per call; a `&Separators` kept across calls
+    /// is not compiled at all.
     ///
     /// # Errors
     ///
-    /// [`Error::LimitOverrun`] (data stays buffered), [`Error::IncompleteRead`]
-    /// at EOF, [`Error::Connection`].
+    /// [`Error::EmptySeparator`] (nothing is read); [`Error::LimitOverrun`]
+    /// (data stays buffered), [`Error::IncompleteRead`] at EOF,
+    /// [`Error::Connection`].
     ///
     /// # Examples
     ///
     /// ```
     /// use weir_proto::{blocking::BlockingReader, Separators};
     /// let end = Separators::new(b"\r\n\r\n")?;
-    /// let mut r = BlockingReader::new(&b"A: 1\r\n\r\nbody"[..]);
+    /// let mut r = BlockingReader::new(&b"A: 1\r\n\r\nbody;"[..]);
     /// assert_eq!(&r.read_until(&end)?[..], b"A: 1\r\n\r\n");
+    /// assert_eq!(&r.read_until(b";")?[..], b"body;");
     /// # Ok::<(), weir_proto::Error>(())
     /// ```
-    pub fn read_until(&mut self, seps: &Separators) -> Result<Bytes, Error> {
-        self.drive(|rb| rb.read_until(seps))
+    pub fn read_until<'a>(&mut self, sep: impl IntoSeparators<'a>) -> Result<Bytes, Error> {
+        let seps = sep.into_separators()?;
+        self.drive(|rb| rb.read_until(&*seps))
     }
 
-    /// Bytes through the first of several separators, as
-    /// `StreamReader::read_until_any` (the longest wins when two end at the
-    /// same byte, as CPython's tuple form).
+    /// Bytes through the first of several separators (asyncio 3.13's
+    /// `readuntil((sep1, sep2))`); where two end at the same byte, the
+    /// shorter is taken, as CPython's tuple form.
     ///
     /// # Errors
     ///
@@ -235,13 +244,11 @@ impl<R: Read> BlockingReader<R> {
         I: IntoIterator<Item = S>,
         S: AsRef<[u8]>,
     {
-        let seps = Separators::any(seps)?;
-        self.read_until(&seps)
+        self.read_until(Separators::any(seps)?)
     }
 
-    /// [`read_until`](Self::read_until) under the name the async
-    /// `StreamReader` gives a compiled [`Separators`]: the same call on
-    /// every reader.
+    /// The old name of [`read_until`](Self::read_until) with a compiled
+    /// [`Separators`], from when `read_until` took bytes only.
     ///
     /// # Errors
     ///
@@ -253,9 +260,10 @@ impl<R: Read> BlockingReader<R> {
     /// use weir_proto::{blocking::BlockingReader, Separators};
     /// let nul = Separators::new(b"\0")?;
     /// let mut r = BlockingReader::new(&b"a\0"[..]);
-    /// assert_eq!(&r.read_until_with(&nul)?[..], b"a\0");
+    /// assert_eq!(&r.read_until(&nul)?[..], b"a\0"); // not read_until_with
     /// # Ok::<(), weir_proto::Error>(())
     /// ```
+    #[deprecated(note = "read_until accepts a &Separators now")]
     pub fn read_until_with(&mut self, seps: &Separators) -> Result<Bytes, Error> {
         self.read_until(seps)
     }
@@ -736,5 +744,16 @@ mod tests {
         assert_eq!(&r.read_line().unwrap()[..], b"xyz\n");
         assert!(r.read_line().unwrap().is_empty());
         assert!(r.at_eof());
+        // Bytes and owned separators, one byte at a time too.
+        let mut r = BlockingReader::new(OneByte(b"a;b\r\nc\0d|"));
+        assert_eq!(&r.read_until(b";").unwrap()[..], b"a;");
+        assert_eq!(&r.read_until("\r\n").unwrap()[..], b"b\r\n");
+        let nul = Separators::new(b"\0").unwrap();
+        assert_eq!(&r.read_until(nul).unwrap()[..], b"c\0");
+        assert!(matches!(
+            r.read_until(Vec::new()),
+            Err(Error::EmptySeparator)
+        ));
+        assert_eq!(&r.read_until_any(["|", "\0"]).unwrap()[..], b"d|");
     }
 }

@@ -59,7 +59,7 @@ pub mod writer;
 
 pub use error::{Error, IncompleteReadError, LimitOverrunError};
 pub use reader::{ReadBuffer, DEFAULT_LIMIT};
-pub use separator::Separators;
+pub use separator::{IntoSeparators, Separators};
 pub use writer::{Flush, Watermarks, WriteBuffer, DEFAULT_HIGH, FLUSH_NOW_AT};
 
 /// The outcome of a non-blocking read: a value, or "feed more data and ask again".

@@ -101,6 +101,10 @@ pub struct ReadBuffer {
     /// (0: search from the start, whatever the id).
     scan_id: u64,
     scan_off: usize,
+    /// The separators a `read_until` built from bytes, kept while the scan
+    /// offset belongs to them: the next call with the same bytes resumes
+    /// the search instead of starting over.
+    built: Option<Separators>,
     /// Size of the allocation (the *block*) `buf` lives in; 0 for none.
     /// `buf` starts [`consumed`](Self::consumed) bytes into it.
     block: usize,
@@ -200,6 +204,7 @@ impl ReadBuffer {
             to_end: 0,
             scan_id: NEWLINE_ID,
             scan_off: 0,
+            built: None,
             block: 0,
             copy_small: false,
             big_split: false,
@@ -762,12 +767,22 @@ impl ReadBuffer {
     /// Bytes through the first separator, which is included (asyncio's
     /// `readuntil`; several separators as CPython 3.13).
     ///
+    /// `sep` is bytes (`b"\r\n"`, `&str`, `Vec<u8>`, ...) or a
+    /// [`Separators`], by reference or by value (see [`IntoSeparators`]).
+    ///
+    /// Cost: a `&Separators` is used as it is, and a search that returned
+    /// `NeedData` resumes where it stopped when called again with it. Bytes
+    /// build a searcher on each call (one small allocation, plus a memmem
+    /// finder for a multi-byte separator); the search still resumes when
+    /// the same bytes come back. In a hot loop, build a `Separators` once.
+    ///
     /// Memory: the result is split off the buffer (shared, no copy) or, once
     /// results are seen kept, copied if small beside the buffer's block; see
     /// [`ReadBuffer`]'s *Memory* section for what a kept result holds.
     ///
     /// # Errors
     ///
+    /// [`Error::EmptySeparator`] for an empty separator (nothing changes);
     /// [`Error::LimitOverrun`] when no separator is found within the limit or
     /// the separator lies beyond it (data stays buffered);
     /// [`Error::IncompleteRead`] at EOF (the buffer is then empty); the stored
@@ -779,16 +794,54 @@ impl ReadBuffer {
     /// use weir_proto::{ReadBuffer, Separators, Step};
     /// let head_end = Separators::new(b"\r\n\r\n")?;
     /// let mut rb = ReadBuffer::default();
-    /// rb.feed(b"HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody")?;
+    /// rb.feed(b"HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody;")?;
     /// let Step::Ready(head) = rb.read_until(&head_end)? else { unreachable!() };
     /// assert!(head.ends_with(b"\r\n\r\n"));
-    /// assert_eq!(rb.buffered(), 4);
+    /// let Step::Ready(body) = rb.read_until(b";")? else { unreachable!() };
+    /// assert_eq!(&body[..], b"body;");
+    /// assert!(rb.read_until("\n")?.is_need_data());
     /// # Ok::<(), weir_proto::Error>(())
     /// ```
+    ///
+    /// [`IntoSeparators`]: crate::IntoSeparators
     #[inline]
-    pub fn read_until(&mut self, seps: &Separators) -> Result<Step<Bytes>, Error> {
+    pub fn read_until<'a>(
+        &mut self,
+        sep: impl crate::IntoSeparators<'a>,
+    ) -> Result<Step<Bytes>, Error> {
+        let seps = sep.into_separators()?;
         self.start()?;
-        self.until(seps)
+        match seps {
+            std::borrow::Cow::Borrowed(seps) => self.until(seps),
+            std::borrow::Cow::Owned(seps) => self.until_built(seps),
+        }
+    }
+
+    /// Bytes through the first of several separators (asyncio 3.13's
+    /// `readuntil((sep1, sep2))`); where two end at the same byte, the
+    /// shorter is taken. The same as `read_until(Separators::any(seps)?)`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EmptySeparator`] for an empty list or separator; otherwise as
+    /// [`read_until`](Self::read_until).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weir_proto::{ReadBuffer, Step};
+    /// let mut rb = ReadBuffer::default();
+    /// rb.feed(b"a\r\nb\n")?;
+    /// assert_eq!(rb.read_until_any(["\r\n", "\n"])?, Step::Ready("a\r\n".into()));
+    /// assert_eq!(rb.read_until_any(["\r\n", "\n"])?, Step::Ready("b\n".into()));
+    /// # Ok::<(), weir_proto::Error>(())
+    /// ```
+    pub fn read_until_any<I, S>(&mut self, seps: I) -> Result<Step<Bytes>, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        self.read_until(Separators::any(seps)?)
     }
 
     // ----- internals -----------------------------------------------------
@@ -808,6 +861,21 @@ impl ReadBuffer {
             Some(e) => Err(cold_clone(e)),
             None => Ok(()),
         }
+    }
+
+    /// `until` for separators built by this call: if they are the ones the
+    /// scan offset belongs to (built from the same bytes last time), the
+    /// kept ones are used so the search resumes.
+    fn until_built(&mut self, seps: Separators) -> Result<Step<Bytes>, Error> {
+        let seps = match self.built.take() {
+            Some(kept) if kept.same_as(&seps) => kept,
+            _ => seps,
+        };
+        let r = self.until(&seps);
+        if self.scan_id == seps.id() && self.scan_off > 0 {
+            self.built = Some(seps);
+        }
+        r
     }
 
     /// CPython's `readuntil` loop body, one pass per call.

@@ -3,7 +3,13 @@
 //! Build a [`Separators`] once and reuse it: a multi-byte separator keeps its
 //! `memmem::Finder`, and the reader remembers how far it has already searched
 //! for a given `Separators`, so data fed a byte at a time is scanned once.
+//!
+//! Every `read_until` (on [`ReadBuffer`](crate::ReadBuffer),
+//! [`BlockingReader`](crate::blocking::BlockingReader) and weir-stream's
+//! `StreamReader`) takes any [`IntoSeparators`]: plain bytes, or a
+//! `Separators` by reference or by value.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use memchr::memmem;
@@ -149,6 +155,11 @@ impl Separators {
         self.id
     }
 
+    /// Same separators in the same order (the id aside): the same searches.
+    pub(crate) fn same_as(&self, other: &Separators) -> bool {
+        self.seps.len() == other.seps.len() && self.iter().eq(other.iter())
+    }
+
     /// Length of the shortest separator.
     ///
     /// # Examples
@@ -220,6 +231,78 @@ impl Separators {
             }
         }
         best
+    }
+}
+
+/// What every `read_until` accepts: the separator as bytes, or a compiled
+/// [`Separators`] (asyncio's `readuntil(separator)` takes bytes or, since
+/// 3.13, a tuple of them).
+///
+/// - Bytes: anything `AsRef<[u8]>` (`b"\n"`, `&[u8]`, `Vec<u8>`, `&str`,
+///   `String`, `Bytes`). Each call builds a searcher; an empty separator is
+///   [`Error::EmptySeparator`].
+/// - `&Separators`: used as it is, nothing is built or cloned, and the
+///   reader resumes its search where the last call with the same value
+///   stopped. The way to go in a loop.
+/// - `Separators` by value: used as it is, nothing is built.
+///
+/// Several separators are [`Separators::any`] (or `read_until_any`).
+///
+/// # Errors
+///
+/// [`into_separators`](Self::into_separators) fails with
+/// [`Error::EmptySeparator`] for empty bytes.
+///
+/// # Examples
+///
+/// ```
+/// use weir_proto::{blocking::BlockingReader, Separators};
+/// let crlf = Separators::new(b"\r\n")?;
+/// let mut r = BlockingReader::new(&b"a;b\r\nc\0d\re\n"[..]);
+/// assert_eq!(&r.read_until(b";")?[..], b"a;"); // bytes
+/// assert_eq!(&r.read_until(&crlf)?[..], b"b\r\n"); // compiled, borrowed
+/// assert_eq!(&r.read_until("\0")?[..], b"c\0"); // &str
+/// assert_eq!(&r.read_until(String::from("\n"))?[..], b"d\re\n");
+/// assert!(r.read_until(b"").is_err());
+/// # Ok::<(), weir_proto::Error>(())
+/// ```
+pub trait IntoSeparators<'a> {
+    /// The compiled separators: borrowed when the caller holds them, owned
+    /// when built from bytes (or handed over by value).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EmptySeparator`] for an empty separator.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    /// use weir_proto::{IntoSeparators, Separators};
+    /// let nl = Separators::new(b"\n")?;
+    /// assert!(matches!((&nl).into_separators()?, Cow::Borrowed(_)));
+    /// assert!(matches!(b"\n".into_separators()?, Cow::Owned(_)));
+    /// assert!(b"".into_separators().is_err());
+    /// # Ok::<(), weir_proto::Error>(())
+    /// ```
+    fn into_separators(self) -> Result<Cow<'a, Separators>, Error>;
+}
+
+impl<'a, T: AsRef<[u8]>> IntoSeparators<'a> for T {
+    fn into_separators(self) -> Result<Cow<'a, Separators>, Error> {
+        Separators::new(self).map(Cow::Owned)
+    }
+}
+
+impl<'a> IntoSeparators<'a> for &'a Separators {
+    fn into_separators(self) -> Result<Cow<'a, Separators>, Error> {
+        Ok(Cow::Borrowed(self))
+    }
+}
+
+impl<'a> IntoSeparators<'a> for Separators {
+    fn into_separators(self) -> Result<Cow<'a, Separators>, Error> {
+        Ok(Cow::Owned(self))
     }
 }
 

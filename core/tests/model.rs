@@ -37,6 +37,9 @@ enum Read {
     Exactly(usize),
     /// `readuntil(separators[i])`.
     Until(usize),
+    /// The same, with weir given the bytes on every call (its built
+    /// separators are kept to resume the search) instead of a `&Separators`.
+    UntilBytes(usize),
 }
 
 /// One step of a script.
@@ -158,7 +161,7 @@ impl Model {
             Read::ToEnd => self.read_to_end(task, resumed),
             Read::Exactly(n) => self.readexactly(n, resumed),
             Read::Line => self.readline(task, resumed),
-            Read::Until(i) => {
+            Read::Until(i) | Read::UntilBytes(i) => {
                 let seps = self.separators[i].clone();
                 self.readuntil(task, &seps, resumed)
             }
@@ -311,6 +314,7 @@ impl Model {
 struct Weir {
     rb: ReadBuffer,
     separators: Vec<Separators>,
+    raw: Vec<Vec<Vec<u8>>>,
 }
 
 impl Weir {
@@ -321,6 +325,10 @@ impl Weir {
             Read::Line => self.rb.read_line(),
             Read::Exactly(n) => self.rb.read_exactly(n),
             Read::Until(i) => self.rb.read_until(&self.separators[i]),
+            Read::UntilBytes(i) => match &self.raw[i][..] {
+                [one] => self.rb.read_until(&one[..]),
+                several => self.rb.read_until_any(several),
+            },
         };
         match r {
             Ok(Step::NeedData) => None,
@@ -363,6 +371,7 @@ fn compare(limit: usize, separators: Vec<Vec<Vec<u8>>>, script: &[Action]) -> Re
             .iter()
             .map(|s| Separators::any(s).unwrap())
             .collect(),
+        raw: separators,
     };
     let mut pending: Option<Task> = None;
     for (step, action) in script.iter().enumerate() {
@@ -485,7 +494,7 @@ fn read(n_sets: usize) -> impl Strategy<Value = Read> {
         Just(Read::Line),
         (0usize..20).prop_map(Read::Exactly),
         (0..n_sets).prop_map(Read::Until),
-        (0..n_sets).prop_map(Read::Until),
+        (0..n_sets).prop_map(Read::UntilBytes),
     ]
 }
 

@@ -46,10 +46,10 @@ macro_rules! backend_api {
         pub use $crate::Bytes;
         pub use $crate::{Drain, IntoLines, Lines, ReadFuture, WaitClosed};
         pub use $crate::{Error, IncompleteReadError, LimitOverrunError, Origin};
-        pub use $crate::{ExtraInfo, Family, Separators, Server, StreamReader, StreamWriter};
+        pub use $crate::{ExtraInfo, Family, IntoSeparators, Separators, Server, StreamReader, StreamWriter};
         pub use $crate::{DEFAULT_HIGH, DEFAULT_LIMIT};
         #[cfg(feature = "tls")]
-        pub use $crate::tls::{ClientTls, ServerTls, TlsInfo};
+        pub use $crate::tls::{ClientTls, ServerTls, TlsInfo, TlsTimeouts};
 
         #[doc = concat!(
             "Options for [`open_connection`]: asyncio's keyword arguments (limit, local_addr, ",

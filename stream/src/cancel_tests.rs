@@ -162,7 +162,7 @@ fn start<'a>(r: &'a StreamReader, kind: Kind, seps: &'a Separators) -> ReadFutur
     match kind {
         Kind::Line => r.read_line(),
         Kind::Until => r.read_until(b"--"),
-        Kind::UntilAny => r.read_until_with(seps),
+        Kind::UntilAny => r.read_until(seps),
         Kind::Exactly(n) => r.read_exactly(n),
         Kind::Read(n) => r.read(n),
         Kind::ToEnd => r.read_to_end(),

@@ -60,13 +60,16 @@ impl<N> Clone for ConnectOptions<N> {
 
 impl<N> fmt::Debug for ConnectOptions<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectOptions")
-            .field("limit", &self.limit)
+        let mut d = f.debug_struct("ConnectOptions");
+        d.field("limit", &self.limit)
             .field("local_addr", &self.local_addr)
             .field("family", &self.family)
             .field("happy_eyeballs_delay", &self.delay)
-            .field("interleave", &self.interleave)
-            .finish()
+            .field("interleave", &self.interleave);
+        #[cfg(feature = "tls")]
+        d.field("tls", &self.tls)
+            .field("server_hostname", &self.server_hostname);
+        d.finish()
     }
 }
 
@@ -191,15 +194,36 @@ impl<N: Net> ConnectOptions<N> {
         self
     }
 
-    /// The name the server's certificate must carry when it is not the host
-    /// connected to (asyncio's `server_hostname=`).
+    /// The name the server's certificate must carry, and the SNI sent,
+    /// when it is not the host connected to (asyncio's `server_hostname=`).
+    /// Needed to connect by address to a certificate that names a host, and
+    /// for TLS over a Unix socket. This is the one place to set it: a
+    /// [`ClientTls`](crate::tls::ClientTls) holds no name, so one serves
+    /// any number of hosts.
+    ///
+    /// The name is checked when connecting, before any I/O: an empty name,
+    /// or one that is neither a DNS name nor an IP address, is
+    /// [`Error::InvalidArgument`], and so is a name without
+    /// [`tls`](Self::tls) (as asyncio's "server_hostname is only meaningful
+    /// with ssl").
     ///
     /// # Examples
     ///
     /// ```no_run
-    /// # fn demo<N: weir_stream::rt::Net>() {
-    /// let o = weir_stream::ConnectOptions::<N>::new().server_hostname("example.com");
-    /// # }
+    /// # async fn demo<N: weir_stream::rt::Net>() -> Result<(), weir_stream::Error> {
+    /// use weir_stream::{tls::ClientTls, ConnectOptions, Error};
+    /// let (r, w) = ConnectOptions::<N>::new()
+    ///     .tls(ClientTls::webpki_roots())
+    ///     .server_hostname("example.com") // checked against the certificate
+    ///     .connect("10.0.0.7", 443)
+    ///     .await?;
+    /// let bad = ConnectOptions::<N>::new()
+    ///     .tls(ClientTls::webpki_roots())
+    ///     .server_hostname("bad name!")
+    ///     .connect("127.0.0.1", 443)
+    ///     .await;
+    /// assert!(matches!(bad, Err(Error::InvalidArgument(_))));
+    /// # Ok(()) }
     /// ```
     #[cfg(feature = "tls")]
     pub fn server_hostname(mut self, name: &str) -> Self {
@@ -222,7 +246,33 @@ impl<N: Net> ConnectOptions<N> {
         if self.limit == 0 {
             return Err(Error::InvalidLimit);
         }
+        #[cfg(feature = "tls")]
+        if let Some(name) = &self.server_hostname {
+            if self.tls.is_none() {
+                return Err(Error::InvalidArgument(
+                    "server_hostname is only meaningful with tls: add .tls(ClientTls) or drop it",
+                ));
+            }
+            crate::tls::parse_server_name(name)?;
+        }
         Ok(net)
+    }
+
+    /// With TLS, the name the certificate is checked against: the
+    /// `server_hostname` (checked by [`check`](Self::check)), else `host`
+    /// (`None` for a Unix socket, which has no name). Checked before any I/O.
+    fn check_host(&self, host: Option<&str>) -> Result<(), Error> {
+        #[cfg(feature = "tls")]
+        if self.tls.is_some() && self.server_hostname.is_none() {
+            let Some(host) = host else {
+                return Err(Error::InvalidArgument(
+                    "tls over a Unix socket needs server_hostname: the name the server's certificate carries",
+                ));
+            };
+            crate::tls::parse_server_name(host)?;
+        }
+        let _ = host;
+        Ok(())
     }
 
     /// The connected transport as a reader and writer, through TLS when
@@ -250,7 +300,10 @@ impl<N: Net> ConnectOptions<N> {
     /// # Errors
     ///
     /// A connection error naming what failed: resolving the host, or each
-    /// address and why it failed; [`Error::InvalidLimit`] for a limit of 0.
+    /// address and why it failed, or with TLS the handshake;
+    /// [`Error::InvalidLimit`] for a limit of 0; [`Error::InvalidArgument`]
+    /// before any I/O for a bad `server_hostname`
+    /// (or, with TLS and none set, a `host` that is not a valid name).
     ///
     /// # Examples
     ///
@@ -265,6 +318,7 @@ impl<N: Net> ConnectOptions<N> {
         port: u16,
     ) -> Result<(StreamReader, StreamWriter), Error> {
         let net = self.check()?;
+        self.check_host(Some(host))?;
         let addrs: Vec<SocketAddr> = net
             .resolve(host, port)
             .await
@@ -287,8 +341,9 @@ impl<N: Net> ConnectOptions<N> {
     ///
     /// # Errors
     ///
-    /// A connection error naming each address and why it failed;
-    /// [`Error::InvalidArgument`] if no address is left;
+    /// A connection error naming each address and why it failed, or with
+    /// TLS the handshake; [`Error::InvalidArgument`] if no address is left,
+    /// or before any I/O for a bad `server_hostname`;
     /// [`Error::InvalidLimit`] for a limit of 0.
     ///
     /// # Examples
@@ -334,7 +389,9 @@ impl<N: Net> ConnectOptions<N> {
     /// # Errors
     ///
     /// A connection error if the runtime cannot register the socket;
-    /// [`Error::InvalidLimit`] for a limit of 0.
+    /// [`Error::InvalidLimit`] for a limit of 0; [`Error::InvalidArgument`]
+    /// with `tls` (use `start_tls` on the writer) or
+    /// `server_hostname`.
     ///
     /// # Examples
     ///
@@ -389,8 +446,10 @@ impl<N: Net> ConnectOptions<N> {
     ///
     /// # Errors
     ///
-    /// A connection error naming the path (missing, not a socket, refused);
-    /// [`Error::InvalidLimit`] for a limit of 0.
+    /// A connection error naming the path (missing, not a socket, refused),
+    /// or with TLS the handshake; [`Error::InvalidLimit`] for a limit of 0;
+    /// [`Error::InvalidArgument`] before any I/O for TLS without a
+    /// `server_hostname`, or a bad one.
     ///
     /// # Examples
     ///
@@ -405,6 +464,7 @@ impl<N: Net> ConnectOptions<N> {
         path: impl AsRef<std::path::Path>,
     ) -> Result<(StreamReader, StreamWriter), Error> {
         let net = self.check()?;
+        self.check_host(None)?;
         let path = path.as_ref();
         let t = net
             .connect_unix(path)

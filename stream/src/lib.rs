@@ -116,7 +116,7 @@ pub use info::ExtraInfo;
 #[cfg(feature = "tls")]
 pub use info::TlsInfo;
 pub use weir_proto::error::Origin;
-pub use weir_proto::{Error, IncompleteReadError, LimitOverrunError, Separators};
+pub use weir_proto::{Error, IncompleteReadError, IntoSeparators, LimitOverrunError, Separators};
 pub use weir_proto::{DEFAULT_HIGH, DEFAULT_LIMIT};
 
 use weir_proto::{ReadBuffer, Step, WriteBuffer};

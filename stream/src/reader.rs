@@ -1,5 +1,6 @@
 //! `StreamReader`: asyncio's `StreamReader`, async, over a transport.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -10,7 +11,7 @@ use bytes::Bytes;
 use futures_core::Stream;
 
 use super::shared::{lock, Shared, Slot};
-use crate::{Error, ReadBuffer, Separators, Step};
+use crate::{Error, IntoSeparators, ReadBuffer, Separators, Step};
 
 /// The reading half of a connection: asyncio's `StreamReader`.
 ///
@@ -195,8 +196,11 @@ impl StreamReader {
 
     /// Bytes through `sep`, which is included (asyncio's `readuntil`).
     ///
-    /// Builds the separator's searcher on each call; keep a [`Separators`]
-    /// and use [`read_until_with`](Self::read_until_with) in a loop.
+    /// `sep` is bytes (`b"\r\n"`, `&str`, `Vec<u8>`, [`Bytes`], ...) or a
+    /// [`Separators`], by reference or by value (see [`IntoSeparators`]).
+    /// Bytes are compiled once per call; a `&Separators` kept across calls
+    /// is used as it is (nothing is built or cloned), the way to go in a
+    /// loop.
     ///
     /// # Errors
     ///
@@ -207,19 +211,28 @@ impl StreamReader {
     /// # Examples
     ///
     /// ```
+    /// use weir_stream::Separators;
     /// # futures_lite::future::block_on(async {
     /// let r = weir_stream::StreamReader::new(1024)?;
-    /// r.feed_data(b"HEAD / HTTP/1.0\r\n\r\nbody");
+    /// r.feed_data(b"HEAD / HTTP/1.0\r\n\r\na\0b\0");
     /// assert_eq!(r.read_until(b"\r\n\r\n").await?, &b"HEAD / HTTP/1.0\r\n\r\n"[..]);
+    /// let nul = Separators::new(b"\0")?;
+    /// assert_eq!(r.read_until(&nul).await?, &b"a\0"[..]);
+    /// assert_eq!(r.read_until(&nul).await?, &b"b\0"[..]);
     /// # Ok::<(), weir_stream::Error>(())
     /// # }).unwrap();
     /// ```
-    pub fn read_until(&self, sep: impl AsRef<[u8]>) -> ReadFuture<'_> {
-        self.op(Op::Until(Box::new(Separators::new(sep))))
+    pub fn read_until<'a>(&'a self, sep: impl IntoSeparators<'a>) -> ReadFuture<'a> {
+        self.op(match sep.into_separators() {
+            Ok(Cow::Borrowed(seps)) => Op::UntilRef(seps),
+            Ok(Cow::Owned(seps)) => Op::Until(Box::new(Ok(seps))),
+            Err(e) => Op::Until(Box::new(Err(e))),
+        })
     }
 
     /// Bytes through the first of several separators (asyncio 3.13's
-    /// `readuntil((sep1, sep2))`).
+    /// `readuntil((sep1, sep2))`); where two end at the same byte, the
+    /// shorter is taken.
     ///
     /// # Errors
     ///
@@ -244,8 +257,8 @@ impl StreamReader {
         self.op(Op::Until(Box::new(Separators::any(seps))))
     }
 
-    /// Bytes through the first of `seps`, built once and reused: the reader
-    /// resumes its search where it stopped.
+    /// The old name of [`read_until`](Self::read_until) with a compiled
+    /// [`Separators`], from when `read_until` took bytes only.
     ///
     /// # Errors
     ///
@@ -258,14 +271,14 @@ impl StreamReader {
     /// # futures_lite::future::block_on(async {
     /// let end = Separators::new(b"\0")?;
     /// let r = weir_stream::StreamReader::new(1024)?;
-    /// r.feed_data(b"a\0b\0");
-    /// assert_eq!(r.read_until_with(&end).await?, &b"a\0"[..]);
-    /// assert_eq!(r.read_until_with(&end).await?, &b"b\0"[..]);
+    /// r.feed_data(b"a\0");
+    /// assert_eq!(r.read_until(&end).await?, &b"a\0"[..]); // not read_until_with
     /// # Ok::<(), weir_stream::Error>(())
     /// # }).unwrap();
     /// ```
+    #[deprecated(note = "read_until accepts a &Separators now")]
     pub fn read_until_with<'a>(&'a self, seps: &'a Separators) -> ReadFuture<'a> {
-        self.op(Op::UntilRef(seps))
+        self.read_until(seps)
     }
 
     /// The lines of the stream, until EOF (asyncio's `async for line in reader`).
@@ -448,8 +461,11 @@ enum Op<'a> {
     ToEnd,
     Line,
     Exactly(usize),
-    /// Boxed: keeps the future small and its drop cheap for the other reads.
+    /// Separators built for this read (or handed over by value, or the
+    /// error building them). Boxed: keeps the future small and its drop
+    /// cheap for the other reads.
     Until(Box<Result<Separators, Error>>),
+    /// The caller's separators, used in place: nothing built or cloned.
     UntilRef(&'a Separators),
 }
 
@@ -465,7 +481,7 @@ impl Op<'_> {
                 Ok(seps) => rb.read_until(seps),
                 Err(e) => Err(e.clone()),
             },
-            Op::UntilRef(seps) => rb.read_until(seps),
+            Op::UntilRef(seps) => rb.read_until(*seps),
         }
     }
 }
@@ -583,5 +599,21 @@ impl Drop for Lines<'_> {
         if self.acquired {
             self.reader.shared.abandon_read();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_borrowed_separators_is_used_in_place() {
+        let r = StreamReader::new(16).unwrap();
+        let s = Separators::new(b"\n").unwrap();
+        let f = r.read_until(&s);
+        assert!(matches!(f.op, Op::UntilRef(p) if std::ptr::eq(p, &s)));
+        drop(f);
+        assert!(matches!(r.read_until(b"\n").op, Op::Until(_)));
+        assert!(matches!(r.read_until(s).op, Op::Until(_)));
     }
 }

@@ -578,7 +578,7 @@ impl Inner {
             lock(&self.state).handshaking.insert(id, pending.clone());
             let inner = self.clone();
             let peer = t.extra_info().peer_addr;
-            let timer = self.rt.sleep_dyn(tls.get_handshake_timeout());
+            let timer = self.rt.sleep_dyn(tls.timeouts().handshake);
             self.rt.spawn_dyn(Box::pin(async move {
                 match crate::tls::accept_stoppable(t, &tls, timer, &pending).await {
                     Ok(t) => inner.run_connection(id, Box::new(t), Some(&pending)),

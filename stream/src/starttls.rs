@@ -22,13 +22,14 @@ use crate::{Error, Step};
 
 /// Connects TLS over a connected transport and wraps it into a reader and a
 /// writer (asyncio's `open_connection(..., ssl=...)` after the TCP connect).
-/// `host` is the name the certificate must carry, unless
-/// [`ClientTls::server_hostname`] overrides it.
+/// `host` is the name the certificate must carry (asyncio's
+/// `server_hostname`).
 ///
 /// # Errors
 ///
 /// The handshake's error ([`Error::Connection`]: bad certificate, wrong name,
-/// a peer not speaking TLS, timeout); [`Error::InvalidLimit`] for a limit of 0.
+/// a peer not speaking TLS, timeout); [`Error::InvalidLimit`] for a limit of
+/// 0; [`Error::InvalidArgument`] if `host` is not a DNS name or an IP address.
 ///
 /// # Examples
 ///
@@ -76,9 +77,14 @@ impl StreamWriter {
     /// had already read ahead are handed to TLS, not lost. Afterwards the same
     /// reader and writer speak TLS.
     ///
+    /// `server_hostname` is the name the server's certificate must carry
+    /// (and the SNI sent).
+    ///
     /// # Errors
     ///
-    /// The handshake's error (the connection is then closed);
+    /// [`Error::InvalidArgument`] if `server_hostname` is not a DNS name or
+    /// an IP address (checked first: the connection is left as it was);
+    /// the handshake's error (the connection is then closed);
     /// [`Error::WriterClosed`] if the connection is closed, or was not
     /// made over a transport (a hand-fed reader); the connection's error.
     ///
@@ -94,10 +100,11 @@ impl StreamWriter {
     /// # Ok(()) }
     /// ```
     pub async fn start_tls(&self, tls: &ClientTls, server_hostname: &str) -> Result<(), Error> {
-        let limit = tls.get_handshake_timeout();
-        let (tls, host) = (tls.clone(), server_hostname.to_string());
+        let name = tls::parse_server_name(server_hostname)?;
+        let limit = tls.timeouts().handshake;
+        let tls = tls.clone();
         self.upgrade(limit, move |t, early, timer| {
-            Box::pin(async move { tls::connect_timed(t, early, &tls, &host, timer).await })
+            Box::pin(async move { tls::connect_timed(t, early, &tls, name, timer).await })
         })
         .await
     }
@@ -123,7 +130,7 @@ impl StreamWriter {
     /// ```
     pub async fn start_tls_server(&self, tls: &ServerTls) -> Result<(), Error> {
         let tls = tls.clone();
-        let limit = tls.get_handshake_timeout();
+        let limit = tls.timeouts().handshake;
         self.upgrade(limit, move |t, early, timer| {
             Box::pin(async move { tls::accept_timed(t, early, &tls, timer).await })
         })

@@ -35,7 +35,7 @@ e2e! {
         assert_eq!(r.read_until_any([&b";"[..], b"|"]).await.unwrap(), &b"bar;"[..]);
         assert_eq!(r.read_until_any([&b";"[..], b"|"]).await.unwrap(), &b"baz|"[..]);
         let nul = Separators::new(b"\0").unwrap();
-        assert_eq!(r.read_until_with(&nul).await.unwrap(), &b"qux\0"[..]);
+        assert_eq!(r.read_until(&nul).await.unwrap(), &b"qux\0"[..]);
         assert_eq!(r.read(2).await.unwrap(), &b"re"[..]);
         assert_eq!(r.read(0).await.unwrap(), &b""[..]);
         assert_eq!(r.read_to_end().await.unwrap(), &b"st"[..]);
@@ -43,6 +43,38 @@ e2e! {
         assert!(r.read_line().await.unwrap().is_empty());
         assert!(r.read(10).await.unwrap().is_empty());
         assert!(r.exception().is_none());
+    }
+}
+
+/// `read_until` through the backend's re-exported `IntoSeparators`.
+async fn until<'a>(
+    r: &'a backend::StreamReader,
+    sep: impl backend::IntoSeparators<'a>,
+) -> Result<backend::Bytes, Error> {
+    r.read_until(sep).await
+}
+
+e2e! {
+    async fn read_until_takes_every_separator_type() {
+        let (_s, addr) = sender(b"a;b\r\nc\0d|e\nf--g\r\n\r\nh;i;j").await;
+        let (r, _w) = backend::open_connection("127.0.0.1", addr.port()).await.unwrap();
+        assert_eq!(until(&r, b";").await.unwrap(), &b"a;"[..]);
+        assert_eq!(until(&r, "\r\n").await.unwrap(), &b"b\r\n"[..]);
+        assert_eq!(until(&r, String::from("\0")).await.unwrap(), &b"c\0"[..]);
+        assert_eq!(until(&r, vec![b'|']).await.unwrap(), &b"d|"[..]);
+        assert_eq!(until(&r, &b"\n"[..]).await.unwrap(), &b"e\n"[..]);
+        assert_eq!(until(&r, backend::Bytes::from_static(b"--")).await.unwrap(), &b"f--"[..]);
+        let head_end = Separators::new(b"\r\n\r\n").unwrap();
+        assert_eq!(until(&r, head_end).await.unwrap(), &b"g\r\n\r\n"[..]);
+        let semi = Separators::new(b";").unwrap();
+        for want in [&b"h;"[..], b"i;"] {
+            assert_eq!(until(&r, &semi).await.unwrap(), want);
+        }
+        assert!(matches!(until(&r, b"").await, Err(Error::EmptySeparator)));
+        match until(&r, &semi).await {
+            Err(Error::IncompleteRead(e)) => assert_eq!(e.partial, &b"j"[..]),
+            other => panic!("{other:?}"),
+        }
     }
 }
 

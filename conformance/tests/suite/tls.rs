@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::backend::Error;
-use super::backend::{ClientTls, ServerTls};
+use super::backend::{ClientTls, ServerTls, TlsTimeouts};
 use weir_stream::tls::testing::ThrowawayPki;
 
 use super::{e2e, echo, in_thread, soon};
@@ -91,16 +91,102 @@ e2e! {
 }
 
 e2e! {
-    async fn tls_server_hostname_override() {
-        let p = pki();
+    async fn tls_server_hostname_is_the_name_checked() {
+        // A certificate for a name that is neither the address nor "localhost":
+        // only ConnectOptions::server_hostname makes these connects succeed.
+        let p = Pki(ThrowawayPki::new(&["service.internal"]).unwrap());
         let (_server, port) = tls_echo_server(&p).await;
-        // Connect by address; check the certificate against the name it carries.
+        let tls = p.client();
+        for host in ["127.0.0.1", "localhost"] {
+            let (r, w) = ConnectOptions::new()
+                .tls(tls.clone())
+                .server_hostname("service.internal")
+                .connect(host, port)
+                .await
+                .unwrap_or_else(|e| panic!("{host}: {e}"));
+            let info = w.extra_info().tls.expect("tls info");
+            assert_eq!(info.server_name.as_deref(), Some("service.internal"));
+            w.write(b"ping\n").unwrap();
+            assert_eq!(&soon(r.read_line()).await.unwrap()[..], b"ping\n");
+        }
+        // Without it, the host connected to is checked, and is not named.
+        for host in ["127.0.0.1", "localhost"] {
+            let err = ConnectOptions::new().tls(tls.clone()).connect(host, port).await.unwrap_err();
+            assert!(err.to_string().contains("does not name this host"), "{host}: {err}");
+        }
+        // Connecting by address list uses it too.
+        let addrs = [std::net::SocketAddr::from(([127, 0, 0, 1], port))];
         let r = ConnectOptions::new()
-            .tls(p.client())
-            .server_hostname("localhost")
-            .connect("127.0.0.1", port)
+            .tls(tls)
+            .server_hostname("service.internal")
+            .connect_addrs(&addrs)
             .await;
         assert!(r.is_ok(), "{:?}", r.err());
+    }
+}
+
+e2e! {
+    async fn tls_invalid_server_hostname_is_refused_before_connecting() {
+        let p = pki();
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.set_nonblocking(true).unwrap();
+        let port = l.local_addr().unwrap().port();
+        for name in ["", "bad name!"] {
+            let err = ConnectOptions::new()
+                .tls(p.client())
+                .server_hostname(name)
+                .connect("127.0.0.1", port)
+                .await
+                .unwrap_err();
+            assert!(matches!(err, Error::InvalidArgument(_)), "{name:?}: {err}");
+            let msg = err.to_string();
+            assert!(msg.contains("server_hostname") && msg.contains("DNS name"), "{msg}");
+        }
+        // A name without TLS would be ignored: refused, as asyncio does.
+        let err = ConnectOptions::new()
+            .server_hostname("localhost")
+            .connect("127.0.0.1", port)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+        assert!(err.to_string().contains("only meaningful with tls"), "{err}");
+        // TLS over a Unix socket has no host name to check.
+        #[cfg(unix)]
+        {
+            let err = ConnectOptions::new()
+                .tls(p.client())
+                .connect_unix("/nonexistent/weir.sock")
+                .await
+                .unwrap_err();
+            assert!(err.to_string().contains("needs server_hostname"), "{err}");
+        }
+        // None of them opened a connection.
+        let accepted = l.accept();
+        assert!(
+            matches!(&accepted, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+            "{accepted:?}"
+        );
+    }
+}
+
+e2e! {
+    async fn starttls_with_an_invalid_name_leaves_the_connection_as_it_was() {
+        let p = pki();
+        let (r, w, mut raw) = super::with_raw_peer().await;
+        let err = w.start_tls(&p.client(), "bad name!").await.unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+        assert!(w.extra_info().tls.is_none());
+        w.write(b"still plain\n").unwrap();
+        w.drain().await.unwrap();
+        let got = in_thread(move || {
+            let mut buf = [0u8; 12];
+            raw.read_exact(&mut buf).unwrap();
+            raw.write_all(b"yes\n").unwrap();
+            buf
+        })
+        .await;
+        assert_eq!(&got, b"still plain\n");
+        assert_eq!(&soon(r.read_line()).await.unwrap()[..], b"yes\n");
     }
 }
 
@@ -135,8 +221,11 @@ e2e! {
             std::thread::sleep(Duration::from_secs(2));
             drop(s);
         });
+        let client = p.client().handshake_timeout(Duration::from_millis(200));
+        let want = TlsTimeouts { handshake: Duration::from_millis(200), ..TlsTimeouts::default() };
+        assert_eq!(client.timeouts(), want);
         let err = ConnectOptions::new()
-            .tls(p.client().handshake_timeout(Duration::from_millis(200)))
+            .tls(client)
             .connect("localhost", port)
             .await
             .unwrap_err();

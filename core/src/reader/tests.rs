@@ -78,6 +78,84 @@ fn read_until_three_ways() {
 }
 
 #[test]
+fn read_until_takes_bytes_and_separators_by_value_three_ways() {
+    let (input, expect) = (&b"a: b\r\n\r\n"[..], &b"a: b\r\n\r\n"[..]);
+    three_ways(input, false, |rb| rb.read_until(b"\r\n\r\n"), expect);
+    three_ways(input, false, |rb| rb.read_until(&b"\r\n\r\n"[..]), expect);
+    three_ways(input, false, |rb| rb.read_until("\r\n\r\n"), expect);
+    three_ways(
+        input,
+        false,
+        |rb| rb.read_until(String::from("\r\n\r\n")),
+        expect,
+    );
+    three_ways(
+        input,
+        false,
+        |rb| rb.read_until(b"\r\n\r\n".to_vec()),
+        expect,
+    );
+    three_ways(
+        input,
+        false,
+        |rb| rb.read_until(Bytes::from_static(b"\r\n\r\n")),
+        expect,
+    );
+    let s = Separators::new(b"\r\n\r\n").unwrap();
+    three_ways(input, false, |rb| rb.read_until(s.clone()), expect);
+    three_ways(
+        b"x\n\n",
+        false,
+        |rb| rb.read_until_any(["\r\n\r\n", "\n\n"]),
+        b"x\n\n",
+    );
+}
+
+#[test]
+fn read_until_empty_separator_changes_nothing() {
+    let mut rb = ReadBuffer::new(16).unwrap();
+    rb.feed(b"abc").unwrap();
+    assert!(matches!(rb.read_until(b""), Err(Error::EmptySeparator)));
+    assert!(matches!(rb.read_until(""), Err(Error::EmptySeparator)));
+    assert!(matches!(
+        rb.read_until_any(["\n", ""]),
+        Err(Error::EmptySeparator)
+    ));
+    assert!(matches!(
+        rb.read_until_any(Vec::<Vec<u8>>::new()),
+        Err(Error::EmptySeparator)
+    ));
+    assert_eq!(rb.buffered(), 3);
+    assert_eq!(ready(rb.read(3)), &b"abc"[..]);
+}
+
+#[test]
+fn read_until_with_bytes_resumes_its_search() {
+    // The same bytes on every call: the separators built last time are
+    // kept, so each call searches only what is new.
+    let mut rb = ReadBuffer::new(1 << 20).unwrap();
+    for i in 1..=1000 {
+        rb.feed(b"a").unwrap();
+        assert!(rb.read_until(b"\r\n\r\n").unwrap().is_need_data());
+        // A match could still start 3 bytes back, no earlier.
+        assert_eq!(
+            rb.scan_off,
+            (i + 1usize).saturating_sub(4),
+            "after {i} bytes"
+        );
+    }
+    let kept = rb.built.as_ref().map(Separators::id);
+    assert_eq!(kept, Some(rb.scan_id));
+    // Other bytes start over, and are the ones kept from then on.
+    assert!(rb.read_until(b"\n").unwrap().is_need_data());
+    assert_ne!(rb.built.as_ref().map(Separators::id), kept);
+    assert_eq!(rb.scan_off, 1000);
+    rb.feed(b"\r\n\r\n").unwrap();
+    assert_eq!(ready(rb.read_until(b"\r\n\r\n")).len(), 1004);
+    assert!(rb.built.is_none(), "nothing kept once the read is done");
+}
+
+#[test]
 fn read_exactly_three_ways() {
     three_ways(
         b"0123456789",

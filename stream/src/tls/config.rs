@@ -1,5 +1,7 @@
 //! TLS configuration: [`ClientTls`] and [`ServerTls`] (rustls configs with
-//! asyncio's timeouts, ALPN and the server name).
+//! asyncio's timeouts and ALPN). The name a server's certificate is checked
+//! against is per connection, not here: `ConnectOptions::server_hostname`
+//! or `StreamWriter::start_tls`'s argument.
 
 use std::io;
 use std::path::Path;
@@ -17,6 +19,44 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
 /// asyncio's default `ssl_shutdown_timeout`: 30 s.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The timeouts a [`ClientTls`] or [`ServerTls`] holds (asyncio's
+/// `ssl_handshake_timeout` and `ssl_shutdown_timeout`), as returned by
+/// [`ClientTls::timeouts`] and [`ServerTls::timeouts`]. Set them with the
+/// `handshake_timeout` and `shutdown_timeout` builders.
+///
+/// The default is asyncio's: 60 s and 30 s.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weir_stream::tls::{ClientTls, TlsTimeouts};
+/// let tls = ClientTls::webpki_roots().handshake_timeout(Duration::from_secs(10));
+/// assert_eq!(
+///     tls.timeouts(),
+///     TlsTimeouts { handshake: Duration::from_secs(10), shutdown: Duration::from_secs(30) },
+/// );
+/// assert_eq!(ClientTls::webpki_roots().timeouts(), TlsTimeouts::default());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TlsTimeouts {
+    /// How long the handshake may take ([`DEFAULT_HANDSHAKE_TIMEOUT`] unless set).
+    pub handshake: Duration,
+    /// How long closing (close_notify and the flush) may take
+    /// ([`DEFAULT_SHUTDOWN_TIMEOUT`] unless set).
+    pub shutdown: Duration,
+}
+
+impl Default for TlsTimeouts {
+    /// asyncio's defaults: a 60 s handshake and a 30 s shutdown.
+    fn default() -> Self {
+        TlsTimeouts {
+            handshake: DEFAULT_HANDSHAKE_TIMEOUT,
+            shutdown: DEFAULT_SHUTDOWN_TIMEOUT,
+        }
+    }
+}
+
 pub(super) fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
@@ -28,8 +68,14 @@ pub(super) fn config_error(what: &str, e: impl std::fmt::Display) -> Error {
     ))
 }
 
-/// Client-side TLS settings: asyncio's `ssl=`, `server_hostname=`,
-/// `ssl_handshake_timeout=` and `ssl_shutdown_timeout=`.
+/// Client-side TLS settings: asyncio's `ssl=`, `ssl_handshake_timeout=` and
+/// `ssl_shutdown_timeout=`.
+///
+/// asyncio's `server_hostname=` belongs to each connection, as there: set it
+/// with [`ConnectOptions::server_hostname`](crate::ConnectOptions::server_hostname)
+/// (the host connected to by default) or pass it to
+/// [`StreamWriter::start_tls`](crate::StreamWriter::start_tls). One
+/// `ClientTls` serves connections to any number of hosts.
 ///
 /// # Examples
 ///
@@ -38,12 +84,11 @@ pub(super) fn config_error(what: &str, e: impl std::fmt::Display) -> Error {
 /// use weir_stream::tls::ClientTls;
 /// let tls = ClientTls::webpki_roots()
 ///     .handshake_timeout(Duration::from_secs(10));
-/// assert_eq!(tls.get_handshake_timeout(), Duration::from_secs(10));
+/// assert_eq!(tls.timeouts().handshake, Duration::from_secs(10));
 /// ```
 #[derive(Clone)]
 pub struct ClientTls {
     pub(super) config: Arc<ClientConfig>,
-    pub(super) server_name: Option<ServerName<'static>>,
     pub(super) handshake_timeout: Duration,
     pub(super) shutdown_timeout: Duration,
 }
@@ -51,7 +96,6 @@ pub struct ClientTls {
 impl std::fmt::Debug for ClientTls {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientTls")
-            .field("server_name", &self.server_name)
             .field("alpn", &self.config.alpn_protocols)
             .field("handshake_timeout", &self.handshake_timeout)
             .field("shutdown_timeout", &self.shutdown_timeout)
@@ -76,7 +120,6 @@ impl ClientTls {
     pub fn new(config: Arc<ClientConfig>) -> Self {
         ClientTls {
             config,
-            server_name: None,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
         }
@@ -161,25 +204,6 @@ impl ClientTls {
         Ok(ClientTls::with_roots(roots))
     }
 
-    /// The name to check the server's certificate against, instead of the
-    /// host connected to (asyncio's `server_hostname=`).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidArgument`] if `name` is neither a DNS name nor an IP address.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let tls = weir_stream::tls::ClientTls::webpki_roots().server_hostname("example.com")?;
-    /// assert!(weir_stream::tls::ClientTls::webpki_roots().server_hostname("bad name!").is_err());
-    /// # Ok::<(), weir_stream::Error>(())
-    /// ```
-    pub fn server_hostname(mut self, name: &str) -> Result<Self, Error> {
-        self.server_name = Some(parse_server_name(name)?);
-        Ok(self)
-    }
-
     /// ALPN protocols to offer, most preferred first.
     ///
     /// # Examples
@@ -216,33 +240,26 @@ impl ClientTls {
     ///
     /// ```
     /// let tls = weir_stream::tls::ClientTls::webpki_roots().shutdown_timeout(std::time::Duration::from_secs(1));
-    /// assert_eq!(tls.get_shutdown_timeout().as_secs(), 1);
+    /// assert_eq!(tls.timeouts().shutdown.as_secs(), 1);
     /// ```
     pub fn shutdown_timeout(mut self, d: Duration) -> Self {
         self.shutdown_timeout = d;
         self
     }
 
-    /// The handshake timeout in force.
+    /// The handshake and shutdown timeouts in force.
     ///
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(weir_stream::tls::ClientTls::webpki_roots().get_handshake_timeout().as_secs(), 60);
+    /// let t = weir_stream::tls::ClientTls::webpki_roots().timeouts();
+    /// assert_eq!((t.handshake.as_secs(), t.shutdown.as_secs()), (60, 30));
     /// ```
-    pub fn get_handshake_timeout(&self) -> Duration {
-        self.handshake_timeout
-    }
-
-    /// The shutdown timeout in force.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// assert_eq!(weir_stream::tls::ClientTls::webpki_roots().get_shutdown_timeout().as_secs(), 30);
-    /// ```
-    pub fn get_shutdown_timeout(&self) -> Duration {
-        self.shutdown_timeout
+    pub fn timeouts(&self) -> TlsTimeouts {
+        TlsTimeouts {
+            handshake: self.handshake_timeout,
+            shutdown: self.shutdown_timeout,
+        }
     }
 
     /// The rustls configuration.
@@ -399,28 +416,26 @@ impl ServerTls {
         self
     }
 
-    /// The handshake timeout in force.
+    /// The handshake and shutdown timeouts in force.
     ///
     /// # Examples
     ///
-    /// ```no_run
-    /// # let tls: weir_stream::tls::ServerTls = todo!();
-    /// assert_eq!(tls.get_handshake_timeout().as_secs(), 60);
     /// ```
-    pub fn get_handshake_timeout(&self) -> Duration {
-        self.handshake_timeout
-    }
-
-    /// The shutdown timeout in force.
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// # let tls: weir_stream::tls::ServerTls = todo!();
-    /// assert_eq!(tls.get_shutdown_timeout().as_secs(), 30);
+    /// use std::time::Duration;
+    /// # let key = rcgen::KeyPair::generate().unwrap();
+    /// # let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    /// # let (cert_pem, key_pem) = (params.self_signed(&key).unwrap().pem(), key.serialize_pem());
+    /// let tls = weir_stream::tls::ServerTls::from_pem(cert_pem.as_bytes(), key_pem.as_bytes())?
+    ///     .shutdown_timeout(Duration::from_secs(5));
+    /// let t = tls.timeouts();
+    /// assert_eq!((t.handshake.as_secs(), t.shutdown.as_secs()), (60, 5));
+    /// # Ok::<(), weir_stream::Error>(())
     /// ```
-    pub fn get_shutdown_timeout(&self) -> Duration {
-        self.shutdown_timeout
+    pub fn timeouts(&self) -> TlsTimeouts {
+        TlsTimeouts {
+            handshake: self.handshake_timeout,
+            shutdown: self.shutdown_timeout,
+        }
     }
 }
 
@@ -433,8 +448,18 @@ where
     protocols.into_iter().map(|p| p.as_ref().to_vec()).collect()
 }
 
-pub(super) fn parse_server_name(name: &str) -> Result<ServerName<'static>, Error> {
+/// The name a server's certificate must carry, checked before any I/O.
+///
+/// # Errors
+///
+/// [`Error::InvalidArgument`] if `name` is neither a DNS name nor an IP
+/// address (empty, spaces, `!`, ...).
+pub(crate) fn parse_server_name(name: &str) -> Result<ServerName<'static>, Error> {
     let name = name.trim_start_matches('[').trim_end_matches(']');
-    ServerName::try_from(name.to_string())
-        .map_err(|_| Error::InvalidArgument("server_hostname must be a DNS name or an IP address"))
+    ServerName::try_from(name.to_string()).map_err(|_| {
+        Error::InvalidArgument(
+            "server_hostname (or the host connected to) must be a DNS name or an IP address, \
+             such as \"example.com\" or \"192.0.2.1\": give the name the server's certificate carries",
+        )
+    })
 }

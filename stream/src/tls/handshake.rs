@@ -7,6 +7,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
+use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, Connection, ServerConnection};
 
 use crate::rt::{BoxFuture, Runtime, Transport};
@@ -46,14 +47,14 @@ async fn handshake(
 }
 
 /// Client handshake over a connected transport; `host` is the name checked
-/// against the certificate unless [`ClientTls::server_hostname`] overrides it.
+/// against the server's certificate (and sent as SNI).
 ///
 /// # Errors
 ///
 /// [`Error::Connection`]: the handshake failed (bad certificate, wrong name,
 /// a peer not speaking TLS: kind `InvalidData`), timed out (`TimedOut`), or
 /// the peer closed (`UnexpectedEof`); [`Error::InvalidArgument`] for a host
-/// that is not a valid server name.
+/// that is not a valid server name (checked before any I/O).
 ///
 /// # Examples
 ///
@@ -94,28 +95,26 @@ pub async fn connect_after<R: Runtime>(
     tls: &ClientTls,
     host: &str,
 ) -> Result<TlsTransport, Error> {
+    let name = parse_server_name(host)?;
     connect_timed(
         inner,
         read_ahead,
         tls,
-        host,
+        name,
         rt.sleep(tls.handshake_timeout),
     )
     .await
 }
 
-/// [`connect_after`] with the handshake timer supplied by the caller.
+/// [`connect_after`] with the name parsed (by [`parse_server_name`]) and
+/// the handshake timer supplied by the caller.
 pub(crate) async fn connect_timed(
     inner: Box<dyn Transport>,
     read_ahead: Bytes,
     tls: &ClientTls,
-    host: &str,
+    name: ServerName<'static>,
     timer: BoxFuture,
 ) -> Result<TlsTransport, Error> {
-    let name = match &tls.server_name {
-        Some(n) => n.clone(),
-        None => parse_server_name(host)?,
-    };
     let shown = name.to_str().into_owned();
     let conn = ClientConnection::new(tls.config.clone(), name)
         .map_err(|e| Error::connection(tls_error(e)))?;

@@ -24,7 +24,10 @@ mod handshake;
 mod transport;
 
 pub use crate::info::TlsInfo;
-pub use config::{ClientTls, ServerTls, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT};
+pub(crate) use config::parse_server_name;
+pub use config::{
+    ClientTls, ServerTls, TlsTimeouts, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT,
+};
 pub use handshake::{accept, accept_after, connect, connect_after};
 pub(crate) use handshake::{accept_stoppable, accept_timed, connect_timed};
 pub use transport::TlsTransport;

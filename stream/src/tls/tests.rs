@@ -222,12 +222,41 @@ fn wrong_hostname_is_a_clear_error() {
 }
 
 #[test]
-fn server_hostname_overrides_the_name_checked() {
+fn the_name_given_is_the_name_checked_and_sent() {
     rt().block_on(async {
         let (client, server) = tls_pair(&["service.internal"]);
-        let client = client.server_hostname("service.internal").unwrap();
-        let (c, s) = handshake_pair(&client, &server, "127.0.0.1").await;
-        assert!(c.is_ok() && s.is_ok());
+        let (c, s) = handshake_pair(&client, &server, "service.internal").await;
+        let (c, s) = (c.unwrap(), s.unwrap());
+        assert_eq!(
+            c.extra_info().tls.unwrap().server_name.as_deref(),
+            Some("service.internal")
+        );
+        assert_eq!(
+            s.tls_info().server_name.as_deref(),
+            Some("service.internal"),
+            "SNI"
+        );
+        // The same ClientTls, another name: checked per connection.
+        let (c, _s) = handshake_pair(&client, &server, "127.0.0.1").await;
+        let msg = c.unwrap_err().to_string();
+        assert!(msg.contains("does not name this host"), "{msg}");
+    });
+}
+
+#[test]
+fn an_invalid_name_is_refused_before_any_byte_is_sent() {
+    rt().block_on(async {
+        let client = ClientTls::webpki_roots();
+        for name in ["", "bad name!", "a..b"] {
+            let (c, mut peer) = pipe();
+            let err = connect(&Tokio, Box::new(c), &client, name)
+                .await
+                .unwrap_err();
+            assert!(matches!(err, Error::InvalidArgument(_)), "{name:?}: {err}");
+            assert!(err.to_string().contains("server_hostname"), "{err}");
+            // Nothing was written: the peer sees EOF (the client end is gone).
+            assert_eq!(read_some(&mut peer).await.unwrap(), b"", "{name:?}");
+        }
     });
 }
 
@@ -401,5 +430,19 @@ fn bad_configuration_is_reported() {
     let other = pki(&["localhost"]);
     let err = ServerTls::from_pem(p.chain_pem.as_bytes(), other.key_pem.as_bytes());
     assert!(err.is_err(), "a key that does not match the certificate");
-    assert!(ClientTls::webpki_roots().server_hostname("").is_err());
+}
+
+#[test]
+fn timeouts_report_what_was_set() {
+    let (client, server) = tls_pair(&["localhost"]);
+    assert_eq!(client.timeouts(), TlsTimeouts::default());
+    assert_eq!(server.timeouts(), TlsTimeouts::default());
+    let (h, s) = (Duration::from_millis(1500), Duration::from_millis(250));
+    let want = TlsTimeouts {
+        handshake: h,
+        shutdown: s,
+    };
+    let client = client.handshake_timeout(h).shutdown_timeout(s);
+    let server = server.shutdown_timeout(s).handshake_timeout(h);
+    assert_eq!((client.timeouts(), server.timeouts()), (want, want));
 }
