@@ -213,8 +213,9 @@ impl<R: Read> BlockingReader<R> {
     }
 
     /// Bytes through the first of several separators, as
-    /// `StreamReader::read_until_any` (the longest wins when two end at the
-    /// same byte, as CPython's tuple form).
+    /// `StreamReader::read_until_any` (the match that ends first wins, the
+    /// shorter separator when two end at the same byte, as CPython's tuple
+    /// form).
     ///
     /// # Errors
     ///
