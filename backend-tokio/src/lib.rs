@@ -11,6 +11,10 @@
 //! Features: `tls` (default) adds [`ClientTls`], [`ServerTls`], `start_tls`
 //! and [`TlsInfo`] through rustls with the ring provider;
 //! `default-features = false` builds without rustls, ring and webpki-roots.
+//! `codec` (off by default) adds the `codec` module: tokio-util
+//! `Decoder`/`Encoder`s (`LineCodec`, `UntilCodec`) with asyncio's
+//! `readline`/`readuntil` rules and limits, for code built on
+//! `tokio_util::codec::Framed`; it brings in tokio-util.
 //!
 //! ```no_run
 //! # #[tokio::main] async fn main() -> Result<(), weir_tokio::Error> {
@@ -30,6 +34,11 @@
 //! the background: everything written before the writing task yields goes
 //! out in one vectored system call. `drain` is flow control only.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "codec")]
+#[cfg_attr(docsrs, doc(cfg(feature = "codec")))]
+pub mod codec;
 mod compat;
 mod io;
 mod transport;

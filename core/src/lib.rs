@@ -6,7 +6,10 @@
 //! clock. A [`ReadBuffer`] takes bytes in and hands results out; a
 //! [`WriteBuffer`] queues bytes and says what to send next; the RFC 8305
 //! [`eyeballs::Planner`] takes addresses and the time and returns actions.
-//! Its only dependencies are `bytes` and `memchr`.
+//! Its only dependencies are `bytes` and `memchr`. CPython's limit rule
+//! for `readuntil` and `readline` is the [`frame`] module, on its own, so a
+//! framing layer outside this crate (weir-tokio's codecs) decides exactly
+//! as the reader does.
 //!
 //! `weir-stream` drives these machines from async tasks once for every
 //! runtime, and the backends (`weir-tokio`, `weir-smol`, `weir-async-std`)
@@ -53,6 +56,7 @@
 pub mod blocking;
 pub mod error;
 pub mod eyeballs;
+pub mod frame;
 pub mod reader;
 pub mod separator;
 pub mod writer;

@@ -24,6 +24,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::error::{IncompleteReadError, LimitOverrunError};
+use crate::frame::{self, Scan};
 use crate::{Error, Separators, Step};
 
 /// asyncio's default limit: 64 KiB.
@@ -725,13 +726,14 @@ impl ReadBuffer {
         };
         if let Some(i) = self.newline.find(&self.buf[from..self.filled]) {
             let start = from + i;
-            if start <= self.limit {
-                let data = self.take(start + 1);
-                self.maybe_resume();
-                return Ok(Step::Ready(data));
-            }
-            // CPython drops the line through its `\n`.
-            return Err(self.line_too_long(start + 1, true));
+            return match frame::check_found(start, self.limit) {
+                Ok(()) => {
+                    let data = self.take(start + 1);
+                    self.maybe_resume();
+                    Ok(Step::Ready(data))
+                }
+                Err(e) => Err(self.line_too_long(&e)),
+            };
         }
         self.line_not_found(from)
     }
@@ -740,12 +742,14 @@ impl ReadBuffer {
     #[inline(never)]
     fn line_not_found(&mut self, from: usize) -> Result<Step<Bytes>, Error> {
         if self.filled > from {
-            if self.filled > self.limit {
-                // CPython drops the whole buffer; not cached (see `until`).
-                return Err(self.line_too_long(self.filled, false));
+            match frame::check_not_found(self.filled, 1, self.limit) {
+                Ok(resume) => {
+                    self.scan_id = NEWLINE_ID;
+                    self.scan_off = resume;
+                }
+                // Not cached (see `until`).
+                Err(e) => return Err(self.line_too_long(&e)),
             }
-            self.scan_id = NEWLINE_ID;
-            self.scan_off = self.filled;
         }
         if self.eof {
             // CPython's readline returns the partial line at EOF.
@@ -754,13 +758,15 @@ impl ReadBuffer {
         Ok(self.wait())
     }
 
+    /// CPython's readline after `readuntil(b"\n")` overran: the line is
+    /// dropped through its `\n`, or the whole buffer without one.
     #[cold]
-    fn line_too_long(&mut self, drop: usize, found: bool) -> Error {
-        let _ = self.take(drop);
+    fn line_too_long(&mut self, overrun: &LimitOverrunError) -> Error {
+        let _ = self.take(frame::readline_discard(overrun, self.filled));
         self.maybe_resume();
         Error::LineTooLong {
             limit: self.limit,
-            separator_found: found,
+            separator_found: overrun.separator_found,
         }
     }
 
@@ -881,38 +887,32 @@ impl ReadBuffer {
     /// CPython's `readuntil` loop body, one pass per call.
     #[inline(always)]
     fn until(&mut self, seps: &Separators) -> Result<Step<Bytes>, Error> {
-        let (min, max) = (seps.min_len(), seps.max_len());
-        let mut offset = if self.scan_id == seps.id() {
+        let offset = if self.scan_id == seps.id() {
             self.scan_off
         } else {
             0
         };
-        let buflen = self.filled;
-        if buflen.saturating_sub(offset) >= min {
-            if let Some((start, end)) = seps.find(&self.buf[..buflen], offset) {
-                if start > self.limit {
-                    self.scan_id = seps.id();
-                    self.scan_off = offset;
-                    return Err(Error::LimitOverrun(LimitOverrunError {
-                        consumed: start,
-                        separator_found: true,
-                    }));
-                }
+        match frame::scan(seps, &self.buf[..self.filled], offset, self.limit) {
+            Scan::Found { end, .. } => {
                 let data = self.take(end);
                 self.maybe_resume();
                 return Ok(Step::Ready(data));
             }
-            offset = (buflen + 1).saturating_sub(max);
-            if offset > self.limit {
-                // Not cached: asked again with nothing new, CPython (which
-                // starts each call at offset 0) raises the same error again.
-                return Err(Error::LimitOverrun(LimitOverrunError {
-                    consumed: offset,
-                    separator_found: false,
-                }));
+            Scan::Overrun(e) => {
+                if e.separator_found {
+                    // Asked again, the search finds the same separator.
+                    self.scan_id = seps.id();
+                    self.scan_off = offset;
+                }
+                // Not found: not cached. Asked again with nothing new,
+                // CPython (which starts each call at offset 0) raises the
+                // same error again.
+                return Err(Error::LimitOverrun(e));
             }
-            self.scan_id = seps.id();
-            self.scan_off = offset;
+            Scan::NeedData { resume } => {
+                self.scan_id = seps.id();
+                self.scan_off = resume;
+            }
         }
         if self.eof {
             let partial = self.take(self.filled);

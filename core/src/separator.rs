@@ -115,6 +115,22 @@ impl Separators {
         Separators::any([sep])
     }
 
+    /// One single-byte separator, such as `b'\n'` or `b'\0'`: [`new`](Self::new)
+    /// for a separator that cannot be empty, so it cannot fail.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let nul = weir_proto::Separators::byte(0);
+    /// assert_eq!(nul.find(b"key\0value\0", 0), Some((3, 4)));
+    /// ```
+    pub fn byte(sep: u8) -> Separators {
+        Separators {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            seps: vec![Sep::Byte(sep)],
+        }
+    }
+
     /// Several separators; the first match to end wins (CPython 3.13).
     ///
     /// # Errors

@@ -53,6 +53,7 @@
 //! | [`rt`] | the seam a backend implements: `Runtime`, `Net`, `Transport`, `Listener` |
 //! | `info` | [`ExtraInfo`] and `TlsInfo`, a leaf every other module may use |
 //! | `reader`, `writer`, `shared` | the stream handles over one connection state |
+//! | `sink` | `StreamWriter` as a `futures::Sink<Bytes>` (`futures-sink`: the trait alone, no futures runtime) |
 //! | `server`, `server_options`, `connect_options`, `net`, `eyeballs` | asyncio's `start_server` and `open_connection` |
 //! | [`tls`] | rustls's sans-IO API driven once: config, transport, handshake |
 //! | `futures_io`, `async_io` | the futures-io traits and the async-io sockets (smol, async-std) |
@@ -83,6 +84,7 @@ mod server;
 mod server_options;
 mod shared;
 mod shutdown;
+mod sink;
 #[cfg(feature = "tls")]
 mod starttls;
 mod watch;

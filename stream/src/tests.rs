@@ -388,6 +388,88 @@ async fn a_dropped_waiting_read_releases_the_one_read_rule() {
     assert_eq!(r.read_exactly(4).await.unwrap(), &b"abcd"[..]);
 }
 
+// ----- StreamWriter as a futures Sink -------------------------------------
+
+#[tokio::test]
+async fn sink_send_all_delivers_every_byte_in_order_then_closes() {
+    use futures_util::{stream, SinkExt};
+    let (r, mut w, m) = open(1024);
+    m.with(|s| s.max_write = Some(5));
+    let data: Vec<u8> = (0..3000u32).map(|i| i as u8).collect();
+    let mut chunks = stream::iter(
+        data.chunks(11)
+            .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
+            .collect::<Vec<_>>(),
+    );
+    (&w).send_all(&mut chunks).await.unwrap();
+    assert_eq!(w.write_buffer_size(), 0, "send_all flushes");
+    assert_eq!(m.get(|s| s.written.clone()), data);
+    SinkExt::<bytes::Bytes>::close(&mut w).await.unwrap();
+    assert_eq!(m.get(|s| (s.shutdowns, s.dropped)), (1, true));
+    assert!(r.read(1).await.unwrap().is_empty(), "the reader sees EOF");
+    // Writing after close says so, from every entry point.
+    let e = w
+        .send(bytes::Bytes::from_static(b"late"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::WriterClosed), "{e:?}");
+    assert!(e.to_string().contains("closed"));
+    assert!(matches!(
+        futures_sink::Sink::<bytes::Bytes>::start_send(std::pin::Pin::new(&mut w), "x".into()),
+        Err(Error::WriterClosed)
+    ));
+}
+
+#[tokio::test]
+async fn sink_poll_ready_waits_like_drain() {
+    use futures_util::SinkExt;
+    let (_r, w, m) = open(1024);
+    m.with(|s| s.write_blocked = true);
+    w.set_write_buffer_limits(Some(100), Some(10)).unwrap();
+    let mut sink = &w;
+    sink.feed(bytes::Bytes::from(vec![7u8; 150])).await.unwrap();
+    settle().await;
+    // Above high: the next item waits for room.
+    let mut next = Box::pin(sink.feed(bytes::Bytes::from_static(b"more")));
+    assert!(poll_once(&mut next).await.is_none());
+    m.with(|s| {
+        s.write_blocked = false;
+        s.allow = Some(145);
+    });
+    next.await.unwrap();
+    assert_eq!(w.write_buffer_size(), 5 + 4);
+}
+
+#[tokio::test]
+async fn sink_flush_waits_until_the_transport_took_every_byte() {
+    use futures_util::SinkExt;
+    let (_r, mut w, m) = open(1024);
+    m.with(|s| s.write_blocked = true);
+    w.feed(bytes::Bytes::from_static(b"queued")).await.unwrap();
+    {
+        let mut flush = Box::pin(SinkExt::<bytes::Bytes>::flush(&mut w));
+        assert!(poll_once(&mut flush).await.is_none());
+        m.with(|s| s.write_blocked = false);
+        flush.await.unwrap();
+    }
+    assert_eq!(m.get(|s| s.written.clone()), b"queued");
+    assert!(!w.is_closing(), "flush does not close");
+}
+
+#[tokio::test]
+async fn sink_surfaces_a_lost_connection() {
+    use futures_util::SinkExt;
+    let (_r, mut w, m) = open(1024);
+    m.with(|s| s.write_error = Some(io::ErrorKind::ConnectionReset));
+    let e = w
+        .send(bytes::Bytes::from_static(b"doomed"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.io_kind(), io::ErrorKind::ConnectionReset);
+    let e = SinkExt::<bytes::Bytes>::close(&mut w).await.unwrap_err();
+    assert_eq!(e.io_kind(), io::ErrorKind::ConnectionReset);
+}
+
 /// Happy eyeballs in virtual time: the first address never answers, the
 /// second connects 10 ms after it starts; it starts after the delay.
 #[tokio::test(start_paused = true)]

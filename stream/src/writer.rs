@@ -30,6 +30,11 @@ use weir_proto::Flush;
 /// [`close`](Self::close) and [`wait_closed`](Self::wait_closed). Dropping
 /// every handle and the reader also closes, after sending what is queued.
 ///
+/// `StreamWriter` and `&StreamWriter` are also a `futures::Sink<Bytes>`
+/// (`poll_ready` is `drain`, `start_send` is `write_bytes`, `poll_close`
+/// is `close` + `wait_closed`), for `SinkExt::send`, `send_all` and
+/// `StreamExt::forward`.
+///
 /// # Examples
 ///
 /// ```no_run

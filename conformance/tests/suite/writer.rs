@@ -264,3 +264,59 @@ e2e! {
         assert!(matches!(w.drain().await, Err(Error::WriterClosed)));
     }
 }
+
+e2e! {
+    async fn sink_send_all_reaches_the_peer_in_order_and_close_ends_it() {
+        use futures_util::{stream, SinkExt};
+        use super::backend::Bytes;
+        let (_r, mut w, peer) = with_raw_peer().await;
+        // The peer reads from the start: a MiB does not fit in the sockets'
+        // buffers, so the sink must wait for room (poll_ready) on the way.
+        let reader = std::thread::spawn(move || read_all(&peer));
+        let data = pattern(1 << 20);
+        let mut chunks = stream::iter(
+            data.chunks(4099)
+                .map(|c| Ok(Bytes::copy_from_slice(c)))
+                .collect::<Vec<Result<Bytes, Error>>>(),
+        );
+        soon((&w).send_all(&mut chunks)).await.unwrap();
+        assert_eq!(w.write_buffer_size(), 0, "send_all flushes");
+        soon(w.send(Bytes::from_static(b"end"))).await.unwrap();
+        soon(SinkExt::<Bytes>::close(&mut w)).await.unwrap();
+        assert!(w.is_closing());
+        while !reader.is_finished() {
+            crate::backend::sleep(Duration::from_millis(2)).await;
+        }
+        let got = reader.join().expect("peer thread");
+        assert_eq!(got.len(), data.len() + 3);
+        assert!(got.starts_with(&data) && got.ends_with(b"end"), "bytes out of order");
+        // Sending after close fails with a clear error, and sends nothing.
+        let e = w.send(Bytes::from_static(b"late")).await.unwrap_err();
+        assert!(matches!(e, Error::WriterClosed), "{e:?}");
+        assert_eq!(e.to_string(), "write after the writer was closed");
+    }
+}
+
+e2e! {
+    async fn lines_forwarded_into_the_writer_sink_echo() {
+        use futures_util::StreamExt;
+        // asyncio's `async for line in reader: writer.write(line)` as one
+        // forward: the reader's lines into the writer as a Sink, which
+        // closes the connection at EOF.
+        let server = backend::start_server(
+            |reader: StreamReader, writer: StreamWriter| async move {
+                let _ = reader.lines().forward(&writer).await;
+            },
+            "127.0.0.1",
+            0,
+        )
+        .await
+        .expect("start_server");
+        let port = server.local_addrs()[0].port();
+        let (r, w) = backend::open_connection("127.0.0.1", port).await.unwrap();
+        w.write(b"one\ntwo\r\nthree").unwrap();
+        w.write_eof().unwrap();
+        let echoed = soon(r.read_to_end()).await.unwrap();
+        assert_eq!(&echoed[..], b"one\ntwo\r\nthree");
+    }
+}
