@@ -364,7 +364,7 @@ impl UntilCodec {
     }
 
     /// Frames through `seps`, built once and shared with weir's readers
-    /// (`read_until_with`), with a limit of 64 KiB.
+    /// (`read_until(&seps)`), with a limit of 64 KiB.
     ///
     /// # Examples
     ///

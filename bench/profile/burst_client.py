@@ -1,15 +1,16 @@
 """A fixed, repeatable load for instruction counts: CONNS connections each send
-LINES 64-byte lines in bursts of BURST (one write), waiting for each burst's
-replies before the next, so the server sees the same batches on every run.
+LINES lines of LEN bytes (default 64) in bursts of BURST (one write), waiting
+for each burst's replies before the next, so the server sees the same batches
+on every run.
 
-usage: burst_client.py PORT CONNS LINES BURST
+usage: burst_client.py PORT CONNS LINES BURST [LEN]
 """
 import asyncio
 import sys
 
 
-async def one(port, lines, burst):
-    line = b"x" * 63 + b"\n"
+async def one(port, lines, burst, length):
+    line = b"x" * (length - 1) + b"\n"
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     done = 0
     while done < lines:
@@ -24,10 +25,11 @@ async def one(port, lines, burst):
 
 async def main():
     port, conns, lines, burst = (int(a) for a in sys.argv[1:5])
-    await asyncio.gather(*(one(port, lines, burst) for _ in range(conns)))
+    length = int(sys.argv[5]) if len(sys.argv) > 5 else 64
+    await asyncio.gather(*(one(port, lines, burst, length) for _ in range(conns)))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 5:
+    if len(sys.argv) not in (5, 6):
         raise SystemExit(__doc__)
     asyncio.run(main())

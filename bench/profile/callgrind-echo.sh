@@ -9,6 +9,11 @@
 #
 # Needs valgrind (apt-get install valgrind). Prints the total per server and
 # leaves the profiles in target/callgrind/ for callgrind_annotate.
+#
+# LOAD="CONNS LINES BURST LEN" changes the exchange (default "10 2000 16 64",
+# run twice); LOAD="1 2000 4 16384" is p3's shape. Note that valgrind counts
+# each byte a `rep movsb` copy moves as an instruction: with long lines the
+# totals are mostly copies.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 servers=("$@")
@@ -37,8 +42,10 @@ for s in "${servers[@]}"; do
         sleep 0.1
     done
     [ -n "$port" ] || { echo "callgrind-echo: $s did not start" >&2; kill $pid; exit 1; }
-    python3 bench/profile/burst_client.py "$port" 10 2000 16
-    python3 bench/profile/burst_client.py "$port" 10 2000 16
+    # shellcheck disable=SC2086
+    python3 bench/profile/burst_client.py "$port" ${LOAD:-10 2000 16 64}
+    # shellcheck disable=SC2086
+    python3 bench/profile/burst_client.py "$port" ${LOAD:-10 2000 16 64}
     kill -INT $pid; sleep 0.5; kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true
     printf '%-16s %s instructions\n' "$s" "$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ {print $1}')"
 done

@@ -73,6 +73,7 @@ mod ahead;
 mod connect_options;
 mod contain;
 mod eyeballs;
+mod flush;
 #[cfg(feature = "tls")]
 mod handshaking;
 mod into_lines;

@@ -17,13 +17,11 @@
 //! full, the shutdown after `write_eof` and `close`.
 
 use std::cell::RefCell;
-use std::io::{self, IoSlice};
+use std::io;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
-
-use weir_proto::Flush;
 
 use crate::rt::{DynRuntime, ExtraInfo, Transport};
 use crate::{Error, ReadBuffer, Step, WriteBuffer};
@@ -35,9 +33,9 @@ pub(crate) const KEEP_WAITING: usize = 4 * 1024;
 /// Reads that fill their room double the next one's, up to this.
 pub(crate) const MAX_READ: usize = 64 * 1024;
 /// How many iovecs one vectored write gathers.
-const IOVECS: usize = 64;
+pub(crate) const IOVECS: usize = 64;
 /// Transport calls one poll may make before it yields to other tasks.
-const BUDGET: usize = 32;
+pub(crate) const BUDGET: usize = 32;
 /// Bytes one connection reads from its transport before it yields to other
 /// tasks: a peer that floods cannot keep its task on the CPU (fairness).
 const READ_BUDGET: usize = 64 * 1024;
@@ -385,208 +383,6 @@ impl Shared {
         }
     }
 
-    // ----- writing -------------------------------------------------------
-
-    /// Sends what is queued from the calling task, without waiting: the
-    /// reader calls it before its read waits for the socket, and `write`
-    /// when [`Flush::Now`] says so. Whatever cannot go out at once (a full
-    /// socket, a TLS record still buffered, a shutdown) is handed to the
-    /// connection's flusher task, which waits for the socket with its own
-    /// waker.
-    pub(crate) fn flush_inline(&self, cx: &mut Context<'_>) {
-        let mut w = self.lock_write();
-        if w.wb.flush_decision() == Flush::Idle {
-            return;
-        }
-        self.flush_locked(&mut w, cx);
-    }
-
-    /// [`flush_inline`](Self::flush_inline) with the write state already locked.
-    pub(crate) fn flush_locked(&self, w: &mut WriteState, cx: &mut Context<'_>) {
-        if w.closed || w.error.is_some() || w.inline_blocked {
-            return;
-        }
-        let mut handoff = false;
-        if !w.wb.is_empty() {
-            let mut slot = lock(&self.transport);
-            let Slot::Open(t) = &mut *slot else {
-                return;
-            };
-            for _ in 0..4 {
-                let res = write_queued(t.as_mut(), cx, &w.wb);
-                match res {
-                    Poll::Ready(Ok(n)) if n > 0 && w.wb.advance(n).is_ok() => {
-                        w.unflushed = true;
-                        if w.wb.is_empty() {
-                            break;
-                        }
-                    }
-                    Poll::Pending => {
-                        w.inline_blocked = true;
-                        break;
-                    }
-                    Poll::Ready(Err(e)) => {
-                        // The flusher loses the connection with the error
-                        // the socket gave first (a reset, not the broken
-                        // pipe a retry would get).
-                        w.inline_blocked = true;
-                        w.inline_error = Some(e);
-                        handoff = true;
-                        break;
-                    }
-                    // A zero-byte write or an overcount: the flusher meets
-                    // it again and closes the connection with it.
-                    _ => break,
-                }
-            }
-            if w.unflushed && w.wb.is_empty() {
-                match t.poll_flush(cx) {
-                    Poll::Ready(Ok(())) => w.unflushed = false,
-                    _ => handoff = true,
-                }
-            }
-            if !w.wb.is_paused() && !w.drainers.is_empty() {
-                wake_all(std::mem::take(&mut w.drainers));
-            }
-        }
-        if !w.wb.is_empty() || handoff || w.wb.flush_decision() != Flush::Idle {
-            if let Some(f) = w.flusher.take() {
-                f.wake();
-            }
-        }
-    }
-
-    /// The flusher task's body: sends what is queued, shuts down, closes.
-    pub(crate) fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<()> {
-        let mut budget = BUDGET;
-        loop {
-            let mut w = self.lock_write();
-            if w.closed {
-                return Poll::Ready(());
-            }
-            if let Some(e) = w.inline_error.take() {
-                drop(w);
-                self.lose(Error::connection(e));
-                self.finish_close();
-                return Poll::Ready(());
-            }
-            if w.error.is_some() {
-                drop(w);
-                self.finish_close();
-                return Poll::Ready(());
-            }
-            if !w.wb.is_empty() {
-                if budget == 0 {
-                    cx.waker().wake_by_ref();
-                    return Poll::Pending;
-                }
-                budget -= 1;
-                let res = {
-                    match &mut *lock(&self.transport) {
-                        Slot::Open(t) => write_queued(t.as_mut(), cx, &w.wb),
-                        Slot::Upgrading => Poll::Pending,
-                        _ => Poll::Ready(Err(io::Error::new(
-                            io::ErrorKind::NotConnected,
-                            "the transport is closed",
-                        ))),
-                    }
-                };
-                match res {
-                    Poll::Ready(Ok(0)) => {
-                        drop(w);
-                        self.lose(Error::connection(io::ErrorKind::WriteZero.into()));
-                        self.finish_close();
-                        return Poll::Ready(());
-                    }
-                    Poll::Ready(Ok(n)) => {
-                        w.unflushed = true;
-                        w.inline_blocked = false;
-                        if let Err(e) = w.wb.advance(n) {
-                            drop(w);
-                            self.lose(Error::connection(io::Error::other(format!(
-                                "the transport reported more bytes written than it was given: {e}"
-                            ))));
-                            self.finish_close();
-                            return Poll::Ready(());
-                        }
-                        if !w.wb.is_paused() && !w.drainers.is_empty() {
-                            let d = std::mem::take(&mut w.drainers);
-                            drop(w);
-                            wake_all(d);
-                        }
-                        continue;
-                    }
-                    Poll::Ready(Err(e)) => {
-                        drop(w);
-                        self.lose(Error::connection(e));
-                        self.finish_close();
-                        return Poll::Ready(());
-                    }
-                    Poll::Pending => {
-                        store(&mut w.flusher, cx);
-                        return Poll::Pending;
-                    }
-                }
-            }
-            if w.unflushed {
-                // A transport with a buffer of its own (TLS records) sends it now.
-                let res = match &mut *lock(&self.transport) {
-                    Slot::Open(t) => t.poll_flush(cx),
-                    Slot::Upgrading => Poll::Pending,
-                    _ => Poll::Ready(Ok(())),
-                };
-                match res {
-                    Poll::Pending => {
-                        store(&mut w.flusher, cx);
-                        return Poll::Pending;
-                    }
-                    Poll::Ready(Ok(())) => w.unflushed = false,
-                    Poll::Ready(Err(e)) => {
-                        drop(w);
-                        self.lose(Error::connection(e));
-                        self.finish_close();
-                        return Poll::Ready(());
-                    }
-                }
-            }
-            if w.wb.wants_shutdown() {
-                let res = match &mut *lock(&self.transport) {
-                    Slot::Open(t) => match t.poll_flush(cx) {
-                        Poll::Ready(Ok(())) => t.poll_shutdown(cx),
-                        other => other,
-                    },
-                    Slot::Upgrading => Poll::Pending,
-                    _ => Poll::Ready(Ok(())),
-                };
-                match res {
-                    Poll::Pending => {
-                        store(&mut w.flusher, cx);
-                        return Poll::Pending;
-                    }
-                    Poll::Ready(r) => {
-                        w.wb.mark_shutdown();
-                        if let Err(e) = r {
-                            tracing::debug!("shutting down the write side failed: {e}");
-                        }
-                        continue;
-                    }
-                }
-            }
-            if w.wb.is_closing() {
-                drop(w);
-                self.finish_close();
-                return Poll::Ready(());
-            }
-            if w.handles == 0 && !w.reader_alive {
-                // Every handle is gone: send what is queued, then close.
-                w.wb.close();
-                continue;
-            }
-            store(&mut w.flusher, cx);
-            return Poll::Pending;
-        }
-    }
-
     /// The connection failed: remember the error for drain, wait_closed and
     /// every read, drop queued bytes (with a warning), wake everyone.
     pub(crate) fn lose(&self, e: Error) {
@@ -679,25 +475,6 @@ thread_local! {
 /// One transport read into the thread's scratch buffer; the bytes read are
 /// copied into `rb` (which allocates just enough for them). Ready(true):
 /// the read filled the room it was given; EOF is fed to `rb`.
-/// One vectored write of what `wb` holds. Most flushes send one or two
-/// chunks (the coalesced tail, a large write): those skip filling the
-/// full-size iovec array.
-#[inline]
-fn write_queued(
-    t: &mut dyn Transport,
-    cx: &mut Context<'_>,
-    wb: &WriteBuffer,
-) -> Poll<io::Result<usize>> {
-    let mut few = [IoSlice::new(&[]); 4];
-    let k = wb.next_chunks(&mut few);
-    if k < few.len() {
-        return t.poll_write_vectored(cx, &few[..k]);
-    }
-    let mut iov = [IoSlice::new(&[]); IOVECS];
-    let k = wb.next_chunks(&mut iov);
-    t.poll_write_vectored(cx, &iov[..k])
-}
-
 fn read_via_scratch(
     t: &mut dyn Transport,
     cx: &mut Context<'_>,
@@ -732,13 +509,6 @@ fn read_via_scratch(
             Poll::Pending => Poll::Pending,
         }
     })
-}
-
-/// Keeps `cx`'s waker in `slot`, cloning only when it changed.
-fn store(slot: &mut Option<Waker>, cx: &Context<'_>) {
-    if !slot.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-        *slot = Some(cx.waker().clone());
-    }
 }
 
 #[cfg(test)]

@@ -37,6 +37,8 @@ struct Script {
     read_sizes: Vec<usize>,
     read_waker: Option<Waker>,
     written: Vec<u8>,
+    /// Where each write's first buffer lived, and its length.
+    first_bufs: Vec<(usize, usize)>,
     write_calls: usize,
     max_write: Option<usize>,
     write_blocked: bool,
@@ -114,6 +116,9 @@ impl Transport for Handle {
             return Poll::Pending;
         }
         s.write_calls += 1;
+        if let Some(b) = bufs.first() {
+            s.first_bufs.push((b.as_ptr() as usize, b.len()));
+        }
         let mut room = s
             .max_write
             .unwrap_or(usize::MAX)
@@ -187,6 +192,50 @@ async fn a_read_waits_through_pending_and_completes() {
     m.push(In::Data(b"c\nrest".to_vec()));
     assert_eq!(line.await.unwrap(), &b"abc\n"[..]);
     assert_eq!(r.buffered(), 4);
+}
+
+#[tokio::test]
+async fn a_large_write_is_sent_from_the_callers_buffer_when_nothing_is_queued() {
+    let (_r, w, m) = open(1024);
+    let big: Vec<u8> = (0..20 * 1024).map(|i| i as u8).collect();
+    w.write(&big).unwrap();
+    assert_eq!(w.write_buffer_size(), 0);
+    let firsts = m.get(|s| s.first_bufs.clone());
+    assert_eq!(
+        firsts,
+        [(big.as_ptr() as usize, big.len())],
+        "not copied first"
+    );
+
+    // The socket takes part of it: the rest is queued, behind nothing.
+    m.with(|s| s.max_write = Some(5000));
+    w.write(&big).unwrap();
+    assert_eq!(w.write_buffer_size(), big.len() - 5000);
+    // Something is queued: a large write goes behind it, not through.
+    w.write(&big).unwrap();
+    let firsts = m.get(|s| s.first_bufs.clone());
+    assert_eq!(firsts[1], (big.as_ptr() as usize, big.len()));
+    assert!(firsts[2..].iter().all(|&(p, _)| p != big.as_ptr() as usize));
+    m.with(|s| s.max_write = None);
+    w.drain().await.unwrap();
+    w.close();
+    w.wait_closed().await.unwrap();
+    let written = m.get(|s| s.written.clone());
+    assert_eq!(written, [&big[..], &big[..], &big[..]].concat());
+}
+
+#[tokio::test]
+async fn a_large_write_meeting_a_failed_socket_loses_the_connection_with_that_error() {
+    let (_r, w, m) = open(1024);
+    m.with(|s| s.write_error = Some(io::ErrorKind::ConnectionReset));
+    // Queued, as asyncio's write (the error comes from the socket, later).
+    w.write(vec![1u8; 20 * 1024]).unwrap();
+    let e = w.wait_closed().await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Connection(io) if io.kind() == io::ErrorKind::ConnectionReset),
+        "{e:?}"
+    );
+    assert!(matches!(w.write(b"late"), Err(Error::Connection(_))));
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use super::shared::{lock, register, Shared, WriteGuard, WriteState};
 use crate::rt::{BoxFuture, ExtraInfo};
 use crate::Error;
-use weir_proto::Flush;
+use weir_proto::{Flush, FLUSH_NOW_AT};
 
 /// The writing half of a connection: asyncio's `StreamWriter`.
 ///
@@ -108,6 +108,10 @@ impl StreamWriter {
         }
         f(&mut w)?;
         let decision = w.wb.flush_decision();
+        if decision == Flush::Idle {
+            // Nothing queued (a write sent through, or an empty one).
+            return Ok(());
+        }
         if decision == Flush::BeforeRead && self.shared.in_own_task() {
             // The common case: the connection's own task sends them when
             // its poll ends.
@@ -164,7 +168,21 @@ impl StreamWriter {
 
     #[inline]
     fn write_slice(&self, data: &[u8]) -> Result<(), Error> {
+        if data.len() >= FLUSH_NOW_AT {
+            return self.write_large(data);
+        }
         self.queue(|w| w.wb.write(data))
+    }
+
+    /// A write that would be sent at once anyway: with nothing queued
+    /// before it, the transport takes what it can straight from `data`
+    /// (a `BufWriter`'s write-through), and only the rest is copied.
+    #[inline(never)]
+    fn write_large(&self, data: &[u8]) -> Result<(), Error> {
+        self.queue(|w| {
+            let sent = self.shared.write_through(w, data);
+            w.wb.write(&data[sent..])
+        })
     }
 
     /// Queues a `Bytes` without copying it when it is large.

@@ -32,6 +32,35 @@ e2e! {
 }
 
 e2e! {
+    async fn large_writes_keep_their_order_with_queued_small_ones() {
+        // A write of 16 KiB or more is sent straight from the caller's
+        // bytes when nothing is queued; never ahead of bytes that are.
+        let (_r, w, peer) = with_raw_peer().await;
+        let big = pattern(40 * 1024);
+        let mut want = Vec::new();
+        for i in 0..50u32 {
+            let small = format!("small {i}\n");
+            w.write(&small).unwrap();
+            want.extend_from_slice(small.as_bytes());
+            w.write(&big).unwrap();
+            want.extend_from_slice(&big);
+            if i % 2 == 0 {
+                w.write(&big).unwrap();
+                want.extend_from_slice(&big);
+            }
+            if i % 10 == 0 {
+                w.drain().await.unwrap();
+            }
+        }
+        w.close();
+        let got = in_thread(move || read_all(&peer)).await;
+        soon(w.wait_closed()).await.unwrap();
+        assert_eq!(got.len(), want.len());
+        assert!(got == want, "bytes out of order");
+    }
+}
+
+e2e! {
     async fn invalid_watermarks_are_refused() {
         let (_r, w, _peer) = with_raw_peer().await;
         assert!(matches!(
