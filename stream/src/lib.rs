@@ -4,7 +4,7 @@
 //! [`weir_proto`] (a [`ReadBuffer`] and a
 //! [`WriteBuffer`]) into asyncio's API:
 //! [`StreamReader`], [`StreamWriter`], [`Server`], [`ConnectOptions`],
-//! [`ServerOptions`], TLS ([`tls`], feature `tls`) and `start_tls`. It is
+//! [`ServerOptions`], TLS (module `tls`, feature `tls`) and `start_tls`. It is
 //! generic over a small seam, [`rt`]: a backend crate (`weir-tokio`,
 //! `weir-smol`, `weir-async-std`) supplies sockets, a spawner and a timer, and
 //! re-exports everything here that its users touch. **Depend on a backend,
@@ -52,10 +52,10 @@
 //! | --- | --- |
 //! | [`rt`] | the seam a backend implements: `Runtime`, `Net`, `Transport`, `Listener` |
 //! | `info` | [`ExtraInfo`] and `TlsInfo`, a leaf every other module may use |
-//! | `reader`, `writer`, `shared` | the stream handles over one connection state |
+//! | `reader`, `writer`, `shared`, `flush` | the stream handles over one connection state; `flush` sends what the writers queued |
 //! | `sink` | `StreamWriter` as a `futures::Sink<Bytes>` (`futures-sink`: the trait alone, no futures runtime) |
 //! | `server`, `server_options`, `connect_options`, `net`, `eyeballs` | asyncio's `start_server` and `open_connection` |
-//! | [`tls`] | rustls's sans-IO API driven once: config, transport, handshake |
+//! | `tls` | rustls's sans-IO API driven once: config, transport, handshake (feature `tls`) |
 //! | `futures_io`, `async_io` | the futures-io traits and the async-io sockets (smol, async-std) |
 
 #[cfg(all(feature = "async-io", unix))]
