@@ -4,12 +4,13 @@
 //! what, and when).
 
 use std::io::{self, IoSlice};
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Waker};
 
 use weir_proto::Flush;
 
 use crate::rt::Transport;
-use crate::shared::{lock, wake_all, Shared, Slot, WriteState, BUDGET, IOVECS};
+use crate::shared::{lock, wake_all, Shared, Slot, WriteState, BUDGET, FLUSH_PENDING, IOVECS};
 use crate::{Error, WriteBuffer};
 
 impl Shared {
@@ -20,6 +21,11 @@ impl Shared {
     /// connection's flusher task, which waits for the socket with its own
     /// waker.
     pub(crate) fn flush_inline(&self, cx: &mut Context<'_>) {
+        // Nothing queued: no lock. A write another task makes after this
+        // look wakes the flusher itself (see `StreamWriter::queue`).
+        if self.write_flags.load(Ordering::Acquire) & FLUSH_PENDING == 0 {
+            return;
+        }
         let mut w = self.lock_write();
         if w.wb.flush_decision() == Flush::Idle {
             return;

@@ -3,6 +3,7 @@
 //! the handler's poll ends (see `contain.rs`, which marks the poll).
 
 use std::cell::Cell;
+use std::sync::atomic::Ordering;
 use std::task::Context;
 
 use crate::shared::{lock, Shared};
@@ -45,6 +46,12 @@ impl Shared {
     /// the socket if no read is waiting.
     pub(crate) fn after_own_poll(&self, cx: &mut Context<'_>) {
         self.flush_inline(cx);
+        // Set when a read ended in this poll, cleared when a read waits
+        // again: the common handler poll (read, answer, read again) ends
+        // without looking at the read state.
+        if !self.watch_deferred.swap(false, Ordering::Relaxed) {
+            return;
+        }
         let wake = {
             let mut st = lock(&self.read);
             let reading = st.reading;

@@ -19,7 +19,7 @@
 use std::cell::RefCell;
 use std::io;
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -39,6 +39,11 @@ pub(crate) const BUDGET: usize = 32;
 /// Bytes one connection reads from its transport before it yields to other
 /// tasks: a peer that floods cannot keep its task on the CPU (fairness).
 const READ_BUDGET: usize = 64 * 1024;
+
+/// [`Shared::write_flags`]: `drain` may return at once.
+pub(crate) const DRAIN_READY: u8 = 1;
+/// [`Shared::write_flags`]: bytes are queued, or a shutdown is due.
+pub(crate) const FLUSH_PENDING: u8 = 2;
 
 /// Locks a mutex, ignoring poisoning: every critical section leaves the
 /// state consistent, and a panicking user callback never runs under a lock.
@@ -111,11 +116,11 @@ pub(crate) struct WriteState {
 }
 
 /// The write state, locked. Unlocking publishes whether `drain` may return
-/// at once (see [`Shared::drain_ready`]), so every change to the state is
+/// at once (see [`Shared::write_flags`]), so every change to the state is
 /// seen by the lock-free fast path.
 pub(crate) struct WriteGuard<'a> {
     guard: MutexGuard<'a, WriteState>,
-    ready: &'a AtomicBool,
+    flags: &'a AtomicU8,
 }
 
 impl Deref for WriteGuard<'_> {
@@ -136,7 +141,10 @@ impl Drop for WriteGuard<'_> {
     fn drop(&mut self) {
         let w = &*self.guard;
         let ready = w.error.is_none() && !w.closed && !w.wb.is_closing() && !w.wb.is_paused();
-        self.ready.store(ready, Ordering::Release);
+        // As `flush_decision() != Flush::Idle`, without the decision.
+        let pending = !w.wb.is_empty() || w.wb.wants_shutdown();
+        let flags = if ready { DRAIN_READY } else { 0 } | if pending { FLUSH_PENDING } else { 0 };
+        self.flags.store(flags, Ordering::Release);
     }
 }
 
@@ -144,10 +152,18 @@ pub(crate) struct Shared {
     pub(crate) read: Mutex<ReadState>,
     /// Taken through [`Shared::lock_write`] only.
     write: Mutex<WriteState>,
-    /// `drain` would return `Ok` at once: not paused, not closing, not
-    /// closed, no error. Kept by [`WriteGuard`] whenever the lock is released,
-    /// so the common `write` + `drain` pair takes the lock once, not twice.
-    pub(crate) drain_ready: AtomicBool,
+    /// What the write state says without its lock, kept by [`WriteGuard`]
+    /// whenever the lock is released: [`DRAIN_READY`] (`drain` would return
+    /// `Ok` at once: not paused, not closing, not closed, no error), so the
+    /// common `write` + `drain` pair takes the lock once, not twice; and
+    /// [`FLUSH_PENDING`] (something to send, or a shutdown due), so a reader
+    /// about to wait, and the end of a handler's poll, take the lock only
+    /// when there is something to flush.
+    pub(crate) write_flags: AtomicU8,
+    /// A dead-peer watcher wake-up was deferred to the end of the own
+    /// task's poll (see `watch_state`): that poll looks at the read state
+    /// only then.
+    pub(crate) watch_deferred: AtomicBool,
     pub(crate) transport: Mutex<Slot>,
     /// Replaced when `start_tls` swaps the transport.
     pub(crate) info: Mutex<ExtraInfo>,
@@ -189,7 +205,8 @@ impl Shared {
                 inline_blocked: false,
                 inline_error: None,
             }),
-            drain_ready: AtomicBool::new(true),
+            write_flags: AtomicU8::new(DRAIN_READY),
+            watch_deferred: AtomicBool::new(false),
             transport: Mutex::new(slot),
             info: Mutex::new(info),
             can_write_eof: AtomicBool::new(can_write_eof),
@@ -202,7 +219,7 @@ impl Shared {
     pub(crate) fn lock_write(&self) -> WriteGuard<'_> {
         WriteGuard {
             guard: lock(&self.write),
-            ready: &self.drain_ready,
+            flags: &self.write_flags,
         }
     }
 
@@ -291,7 +308,7 @@ impl Shared {
             if let Some(r) = step {
                 st.reading = false;
                 *acquired = false;
-                crate::watch_state::read_done(&mut st.watch, self.in_own_task());
+                self.read_done(&mut st);
                 break Poll::Ready(r);
             }
             if budget == 0 || st.since_yield >= READ_BUDGET {
@@ -318,6 +335,7 @@ impl Shared {
                         st.waker = Some(cx.waker().clone());
                     }
                     crate::watch_state::read_waits(&mut st.watch);
+                    self.watch_deferred.store(false, Ordering::Relaxed);
                     break Poll::Pending;
                 }
             }
@@ -329,13 +347,23 @@ impl Shared {
         result
     }
 
+    /// A read that waited for the socket ended: the watcher may watch again
+    /// (from the end of this poll, in the connection's own task).
+    fn read_done(&self, st: &mut ReadState) {
+        let own = self.in_own_task();
+        crate::watch_state::read_done(&mut st.watch, own);
+        if own {
+            self.watch_deferred.store(true, Ordering::Relaxed);
+        }
+    }
+
     /// A waiting read future was dropped: another read may start, and the
     /// bytes a `read_to_end` had set aside count as buffered again.
     pub(crate) fn abandon_read(&self) {
         let mut st = lock(&self.read);
         st.reading = false;
         st.rb.abandon();
-        crate::watch_state::read_done(&mut st.watch, self.in_own_task());
+        self.read_done(&mut st);
     }
 
     /// One read from the transport into the buffer's spare room.

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::shared::{lock, register, Shared, WriteGuard, WriteState};
+use super::shared::{lock, register, Shared, WriteGuard, WriteState, DRAIN_READY};
 use crate::rt::{BoxFuture, ExtraInfo};
 use crate::Error;
 use weir_proto::{Flush, FLUSH_NOW_AT};
@@ -552,7 +552,7 @@ impl Future for Drain<'_> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // The common case, lock-free: below the high watermark and open.
-        if self.writer.shared.drain_ready.load(Ordering::Acquire) {
+        if self.writer.shared.write_flags.load(Ordering::Acquire) & DRAIN_READY != 0 {
             return Poll::Ready(Ok(()));
         }
         self.writer.poll_drain_slow(cx)
