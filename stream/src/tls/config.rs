@@ -89,16 +89,14 @@ pub(super) fn config_error(what: &str, e: impl std::fmt::Display) -> Error {
 #[derive(Clone)]
 pub struct ClientTls {
     pub(super) config: Arc<ClientConfig>,
-    pub(super) handshake_timeout: Duration,
-    pub(super) shutdown_timeout: Duration,
+    pub(super) timeouts: TlsTimeouts,
 }
 
 impl std::fmt::Debug for ClientTls {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientTls")
             .field("alpn", &self.config.alpn_protocols)
-            .field("handshake_timeout", &self.handshake_timeout)
-            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("timeouts", &self.timeouts)
             .finish()
     }
 }
@@ -120,8 +118,7 @@ impl ClientTls {
     pub fn new(config: Arc<ClientConfig>) -> Self {
         ClientTls {
             config,
-            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
-            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            timeouts: TlsTimeouts::default(),
         }
     }
 
@@ -230,7 +227,7 @@ impl ClientTls {
     /// let tls = weir_stream::tls::ClientTls::webpki_roots().handshake_timeout(std::time::Duration::from_secs(5));
     /// ```
     pub fn handshake_timeout(mut self, d: Duration) -> Self {
-        self.handshake_timeout = d;
+        self.timeouts.handshake = d;
         self
     }
 
@@ -243,7 +240,7 @@ impl ClientTls {
     /// assert_eq!(tls.timeouts().shutdown.as_secs(), 1);
     /// ```
     pub fn shutdown_timeout(mut self, d: Duration) -> Self {
-        self.shutdown_timeout = d;
+        self.timeouts.shutdown = d;
         self
     }
 
@@ -256,10 +253,7 @@ impl ClientTls {
     /// assert_eq!((t.handshake.as_secs(), t.shutdown.as_secs()), (60, 30));
     /// ```
     pub fn timeouts(&self) -> TlsTimeouts {
-        TlsTimeouts {
-            handshake: self.handshake_timeout,
-            shutdown: self.shutdown_timeout,
-        }
+        self.timeouts
     }
 
     /// The rustls configuration.
@@ -286,16 +280,14 @@ impl ClientTls {
 #[derive(Clone)]
 pub struct ServerTls {
     pub(super) config: Arc<ServerConfig>,
-    pub(super) handshake_timeout: Duration,
-    pub(super) shutdown_timeout: Duration,
+    pub(super) timeouts: TlsTimeouts,
 }
 
 impl std::fmt::Debug for ServerTls {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerTls")
             .field("alpn", &self.config.alpn_protocols)
-            .field("handshake_timeout", &self.handshake_timeout)
-            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("timeouts", &self.timeouts)
             .finish()
     }
 }
@@ -312,8 +304,7 @@ impl ServerTls {
     pub fn new(config: Arc<ServerConfig>) -> Self {
         ServerTls {
             config,
-            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
-            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            timeouts: TlsTimeouts::default(),
         }
     }
 
@@ -399,7 +390,7 @@ impl ServerTls {
     /// let tls = tls.handshake_timeout(std::time::Duration::from_secs(5));
     /// ```
     pub fn handshake_timeout(mut self, d: Duration) -> Self {
-        self.handshake_timeout = d;
+        self.timeouts.handshake = d;
         self
     }
 
@@ -412,7 +403,7 @@ impl ServerTls {
     /// let tls = tls.shutdown_timeout(std::time::Duration::from_secs(5));
     /// ```
     pub fn shutdown_timeout(mut self, d: Duration) -> Self {
-        self.shutdown_timeout = d;
+        self.timeouts.shutdown = d;
         self
     }
 
@@ -432,10 +423,7 @@ impl ServerTls {
     /// # Ok::<(), weir_stream::Error>(())
     /// ```
     pub fn timeouts(&self) -> TlsTimeouts {
-        TlsTimeouts {
-            handshake: self.handshake_timeout,
-            shutdown: self.shutdown_timeout,
-        }
+        self.timeouts
     }
 }
 

@@ -101,7 +101,7 @@ pub async fn connect_after<R: Runtime>(
         read_ahead,
         tls,
         name,
-        rt.sleep(tls.handshake_timeout),
+        rt.sleep(tls.timeouts.handshake),
     )
     .await
 }
@@ -119,8 +119,8 @@ pub(crate) async fn connect_timed(
     let conn = ClientConnection::new(tls.config.clone(), name)
         .map_err(|e| Error::connection(tls_error(e)))?;
     let t = TlsTransport::new(inner, Connection::Client(conn), read_ahead, Some(shown))
-        .with_shutdown_timeout(tls.shutdown_timeout);
-    handshake(t, tls.handshake_timeout, timer).await
+        .with_shutdown_timeout(tls.timeouts.shutdown);
+    handshake(t, tls.timeouts.handshake, timer).await
 }
 
 /// Server handshake over an accepted transport.
@@ -165,7 +165,7 @@ pub async fn accept_after<R: Runtime>(
     read_ahead: Bytes,
     tls: &ServerTls,
 ) -> Result<TlsTransport, Error> {
-    accept_timed(inner, read_ahead, tls, rt.sleep(tls.handshake_timeout)).await
+    accept_timed(inner, read_ahead, tls, rt.sleep(tls.timeouts.handshake)).await
 }
 
 /// [`accept_after`] with the handshake timer supplied by the caller.
@@ -178,8 +178,8 @@ pub(crate) async fn accept_timed(
     let conn =
         ServerConnection::new(tls.config.clone()).map_err(|e| Error::connection(tls_error(e)))?;
     let t = TlsTransport::new(inner, Connection::Server(conn), read_ahead, None)
-        .with_shutdown_timeout(tls.shutdown_timeout);
-    handshake(t, tls.handshake_timeout, timer).await
+        .with_shutdown_timeout(tls.timeouts.shutdown);
+    handshake(t, tls.timeouts.handshake, timer).await
 }
 
 /// [`accept_timed`] for a server connection, stopped early when the server
@@ -194,7 +194,7 @@ pub(crate) async fn accept_stoppable(
     let conn =
         ServerConnection::new(tls.config.clone()).map_err(|e| Error::connection(tls_error(e)))?;
     let mut t = TlsTransport::new(inner, Connection::Server(conn), Bytes::new(), None)
-        .with_shutdown_timeout(tls.shutdown_timeout);
+        .with_shutdown_timeout(tls.timeouts.shutdown);
     /// How the handshake ended.
     enum End {
         Done(io::Result<()>),
@@ -227,7 +227,7 @@ pub(crate) async fn accept_stoppable(
             io::ErrorKind::TimedOut,
             format!(
                 "tls: the handshake did not finish within {:?}; raise handshake_timeout if the peer is slow",
-                tls.handshake_timeout
+                tls.timeouts.handshake
             ),
         ))),
     }
