@@ -112,20 +112,7 @@ impl Stream for IntoLines {
         let Some(reader) = &this.reader else {
             return Poll::Ready(None);
         };
-        if this.done {
-            return Poll::Ready(None);
-        }
-        match reader
-            .shared
-            .poll_read_op(cx, &mut this.acquired, &mut |rb| rb.read_line())
-        {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Ok(line)) if line.is_empty() => {
-                this.done = true;
-                Poll::Ready(None)
-            }
-            Poll::Ready(r) => Poll::Ready(Some(r)),
-        }
+        reader.poll_next_line(cx, &mut this.acquired, &mut this.done)
     }
 }
 

@@ -446,6 +446,30 @@ impl StreamReader {
             .poll_read_op(cx, &mut exclusive, &mut |rb| rb.read(max))
     }
 
+    /// The next line for [`Lines`] and [`IntoLines`](crate::IntoLines):
+    /// `None` once EOF was seen (`done`), and after it.
+    pub(crate) fn poll_next_line(
+        &self,
+        cx: &mut Context<'_>,
+        acquired: &mut bool,
+        done: &mut bool,
+    ) -> Poll<Option<Result<Bytes, Error>>> {
+        if *done {
+            return Poll::Ready(None);
+        }
+        match self
+            .shared
+            .poll_read_op(cx, acquired, &mut |rb| rb.read_line())
+        {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(line)) if line.is_empty() => {
+                *done = true;
+                Poll::Ready(None)
+            }
+            Poll::Ready(r) => Poll::Ready(Some(r)),
+        }
+    }
+
     fn op<'a>(&'a self, op: Op<'a>) -> ReadFuture<'a> {
         ReadFuture {
             reader: self,
@@ -576,21 +600,8 @@ impl Stream for Lines<'_> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        if this.done {
-            return Poll::Ready(None);
-        }
-        match this
-            .reader
-            .shared
-            .poll_read_op(cx, &mut this.acquired, &mut |rb| rb.read_line())
-        {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Ok(line)) if line.is_empty() => {
-                this.done = true;
-                Poll::Ready(None)
-            }
-            Poll::Ready(r) => Poll::Ready(Some(r)),
-        }
+        this.reader
+            .poll_next_line(cx, &mut this.acquired, &mut this.done)
     }
 }
 
