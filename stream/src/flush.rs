@@ -58,11 +58,7 @@ impl Shared {
                         break;
                     }
                     Poll::Ready(Err(e)) => {
-                        // The flusher loses the connection with the error
-                        // the socket gave first (a reset, not the broken
-                        // pipe a retry would get).
-                        w.inline_blocked = true;
-                        w.inline_error = Some(e);
+                        failed_inline(w, e);
                         handoff = true;
                         break;
                     }
@@ -82,9 +78,7 @@ impl Shared {
             }
         }
         if !w.wb.is_empty() || handoff || w.wb.flush_decision() != Flush::Idle {
-            if let Some(f) = w.flusher.take() {
-                f.wake();
-            }
+            wake_flusher(w);
         }
     }
 
@@ -107,13 +101,8 @@ impl Shared {
         let sent = match t.poll_write_vectored(&mut cx, &[IoSlice::new(data)]) {
             Poll::Ready(Ok(n)) if n <= data.len() => n,
             Poll::Ready(Err(e)) => {
-                // As an inline flush: the flusher loses the connection
-                // with the socket's first error.
-                w.inline_blocked = true;
-                w.inline_error = Some(e);
-                if let Some(f) = w.flusher.take() {
-                    f.wake();
-                }
+                failed_inline(w, e);
+                wake_flusher(w);
                 return 0;
             }
             _ => return 0,
@@ -123,11 +112,7 @@ impl Shared {
             if sent == data.len() {
                 match t.poll_flush(&mut cx) {
                     Poll::Ready(Ok(())) => w.unflushed = false,
-                    _ => {
-                        if let Some(f) = w.flusher.take() {
-                            f.wake();
-                        }
-                    }
+                    _ => wake_flusher(w),
                 }
             }
         }
@@ -263,6 +248,22 @@ impl Shared {
             store(&mut w.flusher, cx);
             return Poll::Pending;
         }
+    }
+}
+
+/// An inline write failed: the flusher loses the connection with the error
+/// the socket gave first (a reset, not the broken pipe a retry would get);
+/// inline writes stop until then.
+fn failed_inline(w: &mut WriteState, e: io::Error) {
+    w.inline_blocked = true;
+    w.inline_error = Some(e);
+}
+
+/// Hands the rest to the flusher task (woken under the write lock, which
+/// it takes next).
+fn wake_flusher(w: &mut WriteState) {
+    if let Some(f) = w.flusher.take() {
+        f.wake();
     }
 }
 

@@ -121,8 +121,9 @@ impl StreamWriter {
         Ok(())
     }
 
-    /// The rest of [`queue`](Self::queue): send at once, or make sure the
-    /// flusher will.
+    /// The rest of [`queue`](Self::queue), for a write that must be sent
+    /// now or was made outside the connection's own task: send at once, or
+    /// make sure the flusher will.
     #[inline(never)]
     fn after_queue(&self, mut w: WriteGuard<'_>, decision: Flush) {
         let flusher = if decision == Flush::Now {
@@ -132,12 +133,10 @@ impl StreamWriter {
             let mut cx = Context::from_waker(Waker::noop());
             self.shared.flush_locked(&mut w, &mut cx);
             None
-        } else if self.shared.in_own_task() {
-            None
         } else {
-            // Small writes wait for the reader to flush them before it
-            // next waits for input; the flusher sends them if no read
-            // comes.
+            // Outside the connection's own task (`queue` returned early in
+            // it), small writes wait for the reader to flush them before it
+            // next waits for input; the flusher sends them if no read comes.
             w.flusher.take()
         };
         drop(w);
