@@ -77,6 +77,9 @@ pub struct Measured {
     /// Server utime + stime from the first write to the last reply, in
     /// clock ticks.
     pub server_ticks: u64,
+    /// The same in nanoseconds, from the scheduler's exact count of the
+    /// server's threads (see `proc::cpu_ns_of`), where the kernel has it.
+    pub server_ns: Option<u64>,
     /// This process's (the client's) utime + stime over the window.
     pub client_ticks: u64,
     /// CPU time of everything else on the machine over the window (user +
@@ -91,6 +94,16 @@ pub struct Measured {
 impl Measured {
     pub fn lines_per_sec(&self) -> f64 {
         self.lines as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// Server CPU time per line in nanoseconds: the exact count where there
+    /// is one, else from the clock ticks (`tick_ns` each).
+    pub fn server_ns_per_line(&self, tick_ns: f64) -> f64 {
+        let ns = match self.server_ns {
+            Some(ns) => ns as f64,
+            None => self.server_ticks as f64 * tick_ns,
+        };
+        ns / self.lines.max(1) as f64
     }
 }
 
@@ -242,6 +255,7 @@ pub async fn run_case(server: &Endpoint, case: Case, timing: Timing) -> Result<M
     let self_stat = format!("/proc/{}/stat", std::process::id());
     let server_stat = format!("/proc/{}/stat", server.pid);
     let s0 = cpu_ticks_of(&server_stat)?;
+    let ns0 = crate::proc::cpu_ns_of(server.pid);
     let c0 = cpu_ticks_of(&self_stat)?;
     let m0 = machine_busy_ticks()?;
     let t0 = Instant::now();
@@ -311,6 +325,7 @@ pub async fn run_case(server: &Endpoint, case: Case, timing: Timing) -> Result<M
         }
     }
     let s1 = cpu_ticks_of(&server_stat)?;
+    let ns1 = crate::proc::cpu_ns_of(server.pid);
     let c1 = cpu_ticks_of(&self_stat)?;
     let m1 = machine_busy_ticks()?;
     let end = global
@@ -355,6 +370,7 @@ pub async fn run_case(server: &Endpoint, case: Case, timing: Timing) -> Result<M
         elapsed,
         latency,
         server_ticks: s1.saturating_sub(s0),
+        server_ns: ns0.zip(ns1).map(|(a, b)| b.saturating_sub(a)),
         client_ticks: c1.saturating_sub(c0),
         other_ticks: (m1.saturating_sub(m0))
             .saturating_sub(s1.saturating_sub(s0) + c1.saturating_sub(c0)),

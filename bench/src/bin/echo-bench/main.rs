@@ -493,9 +493,7 @@ async fn run(
                         server.name,
                         m.lines_per_sec(),
                         m.latency.quantile(0.99).unwrap_or_default(),
-                        m.server_ticks as f64 * 1e9
-                            / report.clk_tck as f64
-                            / m.lines.max(1) as f64
+                        m.server_ns_per_line(1e9 / report.clk_tck as f64)
                     ),
                     Err(e) => eprintln!(
                         "[{done}/{total_runs}] {}, {}: FAILED: {e}",

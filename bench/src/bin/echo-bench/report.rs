@@ -93,11 +93,7 @@ impl Report {
             p99: median_duration(ok.iter().map(|m| m.latency.quantile(0.99)).collect()),
             elapsed: median_duration(ok.iter().map(|m| Some(m.elapsed)).collect())
                 .unwrap_or_default(),
-            server_ns_per_line: median(
-                ok.iter()
-                    .map(|m| m.server_ticks as f64 * tick_ns / m.lines as f64)
-                    .collect(),
-            ),
+            server_ns_per_line: median(ok.iter().map(|m| m.server_ns_per_line(tick_ns)).collect()),
             client_ns_per_line: median(
                 ok.iter()
                     .map(|m| m.client_ticks as f64 * tick_ns / m.lines as f64)
