@@ -3,7 +3,9 @@
 //! Three locks, always taken in this order: `read` (the [`ReadBuffer`] and
 //! the reader's waker), `write` (the [`WriteBuffer`], the flusher's and drain
 //! waiters' wakers, the connection error, the closed flag) and `transport`,
-//! the innermost, taken for one non-blocking call. Only the read path holds
+//! the innermost, taken for one non-blocking call. `read` and `write`, taken
+//! once per line, are spin locks ([`ConnLock`]); `transport` is a
+//! `std::sync::Mutex`. Only the read path holds
 //! `read` and `write` together: before a read waits for the socket it sends
 //! what the connection's writers queued (see [`Shared::flush_inline`]).
 //!
@@ -21,6 +23,8 @@ use std::io;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+
+use spin::mutex::{SpinMutex, SpinMutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use crate::rt::{DynRuntime, ExtraInfo, Transport};
@@ -45,10 +49,61 @@ pub(crate) const DRAIN_READY: u8 = 1;
 /// [`Shared::write_flags`]: bytes are queued, or a shutdown is due.
 pub(crate) const FLUSH_PENDING: u8 = 2;
 
-/// Locks a mutex, ignoring poisoning: every critical section leaves the
-/// state consistent, and a panicking user callback never runs under a lock.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+/// The lock around a connection's read state and its write state, the two
+/// taken once per line (`read_line`, then `write`).
+///
+/// A spin lock: taking it is one compare-and-swap, releasing it a plain
+/// store. `std::sync::Mutex` releases with an atomic swap (so that it can
+/// wake a sleeping waiter), a second locked instruction per lock, and with
+/// two locks per line that showed as 5-10 % of the server's CPU per 64-byte
+/// line in the echo benchmark (`bench/README.md`). A spin lock fits because
+/// no critical section under these two locks waits for anything: none
+/// awaits or runs user code; the longest are a read's non-blocking socket
+/// reads of one poll (at most 64 KiB before it yields) and a `write`'s
+/// copy of the caller's bytes. Contention is rare (another task writing to
+/// the same connection, the flusher finishing a close) and short. A
+/// contender yields its thread between looks (`spin::relax::Yield`), so a
+/// holder that lost its CPU gets it back instead of being spun against.
+pub(crate) type ConnLock<T> = SpinMutex<T, spin::relax::Yield>;
+
+/// A held [`ConnLock`].
+pub(crate) type ConnGuard<'a, T> = SpinMutexGuard<'a, T, spin::relax::Yield>;
+
+/// Takes a lock: a `std::sync::Mutex` (poisoning ignored: every critical
+/// section leaves the state consistent, and a panicking user callback never
+/// runs under a lock) or a [`ConnLock`].
+pub(crate) fn lock<L: Lock + ?Sized>(m: &L) -> L::Guard<'_> {
+    m.take()
+}
+
+/// What [`lock`] takes.
+pub(crate) trait Lock {
+    type Guard<'a>
+    where
+        Self: 'a;
+    fn take(&self) -> Self::Guard<'_>;
+}
+
+impl<T> Lock for Mutex<T> {
+    type Guard<'a>
+        = MutexGuard<'a, T>
+    where
+        T: 'a;
+    #[inline]
+    fn take(&self) -> MutexGuard<'_, T> {
+        self.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<T> Lock for ConnLock<T> {
+    type Guard<'a>
+        = ConnGuard<'a, T>
+    where
+        T: 'a;
+    #[inline]
+    fn take(&self) -> ConnGuard<'_, T> {
+        self.lock()
+    }
 }
 
 /// Registers `cx`'s waker in `wakers` unless it is already there.
@@ -119,7 +174,7 @@ pub(crate) struct WriteState {
 /// at once (see [`Shared::write_flags`]), so every change to the state is
 /// seen by the lock-free fast path.
 pub(crate) struct WriteGuard<'a> {
-    guard: MutexGuard<'a, WriteState>,
+    guard: ConnGuard<'a, WriteState>,
     flags: &'a AtomicU8,
 }
 
@@ -149,9 +204,9 @@ impl Drop for WriteGuard<'_> {
 }
 
 pub(crate) struct Shared {
-    pub(crate) read: Mutex<ReadState>,
+    pub(crate) read: ConnLock<ReadState>,
     /// Taken through [`Shared::lock_write`] only.
-    write: Mutex<WriteState>,
+    write: ConnLock<WriteState>,
     /// What the write state says without its lock, kept by [`WriteGuard`]
     /// whenever the lock is released: [`DRAIN_READY`] (`drain` would return
     /// `Ok` at once: not paused, not closing, not closed, no error), so the
@@ -183,7 +238,7 @@ impl Shared {
             _ => (ExtraInfo::default(), false),
         };
         Shared {
-            read: Mutex::new(ReadState {
+            read: ConnLock::new(ReadState {
                 rb,
                 waker: None,
                 reading: false,
@@ -191,7 +246,7 @@ impl Shared {
                 since_yield: 0,
                 watch: Default::default(),
             }),
-            write: Mutex::new(WriteState {
+            write: ConnLock::new(WriteState {
                 wb: WriteBuffer::new(),
                 flusher: None,
                 drainers: Vec::new(),
@@ -286,7 +341,7 @@ impl Shared {
     #[inline(never)]
     fn poll_read_wait(
         &self,
-        mut st: MutexGuard<'_, ReadState>,
+        mut st: ConnGuard<'_, ReadState>,
         cx: &mut Context<'_>,
         acquired: &mut bool,
         op: &mut impl FnMut(&mut ReadBuffer) -> Result<Step<bytes::Bytes>, Error>,

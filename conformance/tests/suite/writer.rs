@@ -263,6 +263,62 @@ e2e! {
 }
 
 e2e! {
+    /// The connection's read and write locks under contention: four threads
+    /// write through clones while the reader reads the peer's echo of them
+    /// on another thread (a read about to wait sends what is queued, taking
+    /// both locks). Every line comes back exactly once and whole.
+    async fn reading_while_clones_write_from_other_threads_loses_nothing() {
+        let (r, w, peer) = with_raw_peer().await;
+        let echo = std::thread::spawn(move || {
+            let mut from = &peer;
+            let mut to = &peer;
+            std::io::copy(&mut from, &mut to).expect("peer echo");
+            peer.shutdown(std::net::Shutdown::Write).expect("peer shutdown");
+        });
+        let (tasks, lines) = (4, 20_000);
+        let reading = std::thread::spawn(move || {
+            backend::block_on(async move {
+                let mut seen = vec![0usize; tasks];
+                loop {
+                    let line = r.read_line().await.expect("read_line");
+                    if line.is_empty() {
+                        return seen;
+                    }
+                    let text = std::str::from_utf8(&line).expect("utf-8");
+                    let parts: Vec<&str> = text.trim_end().split(' ').collect();
+                    let (t, i): (usize, usize) = (parts[1].parse().unwrap(), parts[3].parse().unwrap());
+                    assert_eq!(i, seen[t], "task {t}'s lines in order: {text:?}");
+                    assert_eq!(parts.get(4).copied().unwrap_or(""), "y".repeat(i % 40), "{text:?}");
+                    seen[t] += 1;
+                }
+            })
+        });
+        let mut joins = Vec::new();
+        for t in 0..tasks {
+            let w = w.clone();
+            joins.push(std::thread::spawn(move || {
+                backend::block_on(async move {
+                    for i in 0..lines {
+                        let line = format!("task {t} line {i} {}\n", "y".repeat(i % 40));
+                        w.write(line.as_bytes()).unwrap();
+                        w.drain().await.unwrap();
+                    }
+                })
+            }));
+        }
+        for j in joins {
+            in_thread(move || j.join().unwrap()).await;
+        }
+        w.write_eof().unwrap();
+        let seen = in_thread(move || reading.join().unwrap()).await;
+        assert_eq!(seen, vec![lines; tasks]);
+        in_thread(move || echo.join().unwrap()).await;
+        w.close();
+        soon(w.wait_closed()).await.unwrap();
+    }
+}
+
+e2e! {
     async fn dropping_every_handle_flushes_then_closes() {
         let (r, w, peer) = with_raw_peer().await;
         let data = pattern(1 << 20);
