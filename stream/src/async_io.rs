@@ -230,6 +230,34 @@ impl<T> Registered<T> {
     }
 }
 
+/// One attempt of `op` on the socket; on `WouldBlock`, waits with the
+/// readiness future in `wait` (made by `ready` when there is none) and tries
+/// again. The future is dropped once `op` succeeds or it has fired, so the
+/// next wait starts from the reactor's current tick.
+fn poll_ready_io<T, F, R>(
+    io: &Arc<Async<T>>,
+    wait: &mut Option<F>,
+    ready: fn(Arc<Async<T>>) -> F,
+    cx: &mut Context<'_>,
+    mut op: impl FnMut(&T) -> io::Result<R>,
+) -> Poll<io::Result<R>>
+where
+    F: Future<Output = io::Result<()>> + Unpin,
+{
+    loop {
+        match op(io.get_ref()) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            res => {
+                *wait = None;
+                return Poll::Ready(res);
+            }
+        }
+        let fired = ready!(Pin::new(wait.get_or_insert_with(|| ready(io.clone()))).poll(cx));
+        *wait = None;
+        fired?;
+    }
+}
+
 impl<T> futures_io::AsyncRead for Registered<T>
 where
     for<'a> &'a T: Read,
@@ -240,52 +268,13 @@ where
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        loop {
-            match this.io.get_ref().read(buf) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                res => {
-                    this.readable = None;
-                    return Poll::Ready(res);
-                }
-            }
-            let io = &this.io;
-            let wait = this
-                .readable
-                .get_or_insert_with(|| io.clone().readable_owned());
-            let res = ready!(Pin::new(wait).poll(cx));
-            this.readable = None;
-            res?;
-        }
-    }
-}
-
-impl<T> Registered<T>
-where
-    for<'a> &'a T: Write,
-{
-    /// One write attempt with `write`; on `WouldBlock`, waits for the socket
-    /// to become writable and tries again.
-    fn poll_with(
-        &mut self,
-        cx: &mut Context<'_>,
-        mut write: impl FnMut(&T) -> io::Result<usize>,
-    ) -> Poll<io::Result<usize>> {
-        loop {
-            match write(self.io.get_ref()) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                res => {
-                    self.writable = None;
-                    return Poll::Ready(res);
-                }
-            }
-            let io = &self.io;
-            let wait = self
-                .writable
-                .get_or_insert_with(|| io.clone().writable_owned());
-            let res = ready!(Pin::new(wait).poll(cx));
-            self.writable = None;
-            res?;
-        }
+        poll_ready_io(
+            &this.io,
+            &mut this.readable,
+            Async::readable_owned,
+            cx,
+            |mut s| s.read(buf),
+        )
     }
 }
 
@@ -298,7 +287,14 @@ where
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.get_mut().poll_with(cx, |mut s| s.write(buf))
+        let this = self.get_mut();
+        poll_ready_io(
+            &this.io,
+            &mut this.writable,
+            Async::writable_owned,
+            cx,
+            |mut s| s.write(buf),
+        )
     }
 
     fn poll_write_vectored(
@@ -306,7 +302,14 @@ where
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.get_mut().poll_with(cx, |mut s| s.write_vectored(bufs))
+        let this = self.get_mut();
+        poll_ready_io(
+            &this.io,
+            &mut this.writable,
+            Async::writable_owned,
+            cx,
+            |mut s| s.write_vectored(bufs),
+        )
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

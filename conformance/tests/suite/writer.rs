@@ -224,29 +224,40 @@ e2e! {
     }
 }
 
+/// `tasks` threads each write `lines` lines `task T line I xx…` (`I % 50`
+/// x's) through a clone of `w`, draining after every `drain_every` lines;
+/// returns when all have written.
+async fn write_lines_from_threads(
+    w: &StreamWriter,
+    tasks: usize,
+    lines: usize,
+    drain_every: usize,
+) {
+    let mut joins = Vec::new();
+    for t in 0..tasks {
+        let w = w.clone();
+        joins.push(std::thread::spawn(move || {
+            backend::block_on(async move {
+                for i in 0..lines {
+                    let line = format!("task {t} line {i} {}\n", "x".repeat(i % 50));
+                    w.write(line.as_bytes()).unwrap();
+                    if i % drain_every == 0 {
+                        w.drain().await.unwrap();
+                    }
+                }
+            })
+        }));
+    }
+    for j in joins {
+        in_thread(move || j.join().unwrap()).await;
+    }
+}
+
 e2e! {
     async fn writes_from_clones_never_interleave() {
         let (r, w, peer) = with_raw_peer().await;
-        let tasks = 4;
-        let lines = 500;
-        let mut joins = Vec::new();
-        for t in 0..tasks {
-            let w = w.clone();
-            joins.push(std::thread::spawn(move || {
-                backend::block_on(async move {
-                    for i in 0..lines {
-                        let line = format!("task {t} line {i} {}\n", "x".repeat(i % 50));
-                        w.write(line.as_bytes()).unwrap();
-                        if i % 50 == 0 {
-                            w.drain().await.unwrap();
-                        }
-                    }
-                })
-            }));
-        }
-        for j in joins {
-            in_thread(move || j.join().unwrap()).await;
-        }
+        let (tasks, lines) = (4, 500);
+        write_lines_from_threads(&w, tasks, lines, 50).await;
         drop(r);
         drop(w); // the last handle: the flusher sends everything, then closes
         let got = in_thread(move || read_all(&peer)).await;
@@ -288,27 +299,12 @@ e2e! {
                     let parts: Vec<&str> = text.trim_end().split(' ').collect();
                     let (t, i): (usize, usize) = (parts[1].parse().unwrap(), parts[3].parse().unwrap());
                     assert_eq!(i, seen[t], "task {t}'s lines in order: {text:?}");
-                    assert_eq!(parts.get(4).copied().unwrap_or(""), "y".repeat(i % 40), "{text:?}");
+                    assert_eq!(parts.get(4).copied().unwrap_or(""), "x".repeat(i % 50), "{text:?}");
                     seen[t] += 1;
                 }
             })
         });
-        let mut joins = Vec::new();
-        for t in 0..tasks {
-            let w = w.clone();
-            joins.push(std::thread::spawn(move || {
-                backend::block_on(async move {
-                    for i in 0..lines {
-                        let line = format!("task {t} line {i} {}\n", "y".repeat(i % 40));
-                        w.write(line.as_bytes()).unwrap();
-                        w.drain().await.unwrap();
-                    }
-                })
-            }));
-        }
-        for j in joins {
-            in_thread(move || j.join().unwrap()).await;
-        }
+        write_lines_from_threads(&w, tasks, lines, 1).await;
         w.write_eof().unwrap();
         let seen = in_thread(move || reading.join().unwrap()).await;
         assert_eq!(seen, vec![lines; tasks]);
