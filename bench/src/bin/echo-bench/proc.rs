@@ -11,16 +11,20 @@ pub fn cpu_ticks_of(path: &str) -> Result<u64, String> {
 /// exact count (`stat`'s utime and stime come in 10 ms ticks, ±5 % on a run
 /// that uses 0.2 s). Threads that have exited are not counted: the echo
 /// servers' threads live as long as the server. `None` where the kernel has
-/// no schedstat.
+/// no schedstat (or the process is gone).
 pub fn cpu_ns_of(pid: u32) -> Option<u64> {
     let dir = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
     let mut total = 0u64;
-    for entry in dir {
-        let path = entry.ok()?.path().join("schedstat");
-        let text = std::fs::read_to_string(path).ok()?;
+    let mut read_any = false;
+    for entry in dir.flatten() {
+        // A thread that exits while the directory is read leaves no file.
+        let Ok(text) = std::fs::read_to_string(entry.path().join("schedstat")) else {
+            continue;
+        };
         total += parse_schedstat(&text)?;
+        read_any = true;
     }
-    Some(total)
+    read_any.then_some(total)
 }
 
 fn parse_schedstat(text: &str) -> Option<u64> {
