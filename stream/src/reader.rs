@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -225,8 +226,8 @@ impl StreamReader {
     pub fn read_until<'a>(&'a self, sep: impl IntoSeparators<'a>) -> ReadFuture<'a> {
         self.op(match sep.into_separators() {
             Ok(Cow::Borrowed(seps)) => Op::UntilRef(seps),
-            Ok(Cow::Owned(seps)) => Op::Until(Box::new(Ok(seps))),
-            Err(e) => Op::Until(Box::new(Err(e))),
+            Ok(Cow::Owned(seps)) => Op::until(Ok(seps)),
+            Err(e) => Op::until(Err(e)),
         })
     }
 
@@ -254,7 +255,7 @@ impl StreamReader {
         I: IntoIterator<Item = S>,
         S: AsRef<[u8]>,
     {
-        self.op(Op::Until(Box::new(Separators::any(seps))))
+        self.op(Op::until(Separators::any(seps)))
     }
 
     /// The old name of [`read_until`](Self::read_until) with a compiled
@@ -486,14 +487,20 @@ enum Op<'a> {
     Line,
     Exactly(usize),
     /// Separators built for this read (or handed over by value, or the
-    /// error building them). Boxed: keeps the future small and its drop
-    /// cheap for the other reads.
-    Until(Box<Result<Separators, Error>>),
+    /// error building them). Boxed: keeps the future small. Dropped by
+    /// [`ReadFuture`]'s `Drop` (the only owner of an `Op`), so that `Op`
+    /// itself needs no drop code: dropping the future of any other read is
+    /// one inlined check, not a call.
+    Until(ManuallyDrop<Box<Result<Separators, Error>>>),
     /// The caller's separators, used in place: nothing built or cloned.
     UntilRef(&'a Separators),
 }
 
 impl Op<'_> {
+    fn until(seps: Result<Separators, Error>) -> Self {
+        Op::Until(ManuallyDrop::new(Box::new(seps)))
+    }
+
     #[inline(always)]
     fn run(&self, rb: &mut ReadBuffer) -> Result<Step<Bytes>, Error> {
         match self {
@@ -501,7 +508,7 @@ impl Op<'_> {
             Op::ToEnd => rb.read_to_end(),
             Op::Line => rb.read_line(),
             Op::Exactly(n) => rb.read_exactly(*n),
-            Op::Until(until) => match &**until {
+            Op::Until(until) => match &***until {
                 Ok(seps) => rb.read_until(seps),
                 Err(e) => Err(e.clone()),
             },
@@ -559,11 +566,24 @@ impl Future for ReadFuture<'_> {
 }
 
 impl Drop for ReadFuture<'_> {
+    #[inline]
     fn drop(&mut self) {
         if self.acquired {
             self.reader.shared.abandon_read();
         }
+        if let Op::Until(_) = self.op {
+            if let Op::Until(until) = std::mem::replace(&mut self.op, Op::ToEnd) {
+                drop_until(ManuallyDrop::into_inner(until));
+            }
+        }
     }
+}
+
+/// Frees a `read_until`'s own separators (out of line: the other reads'
+/// futures drop with one inlined check).
+#[inline(never)]
+fn drop_until(until: Box<Result<Separators, Error>>) {
+    drop(until);
 }
 
 /// The lines of a reader as a [`Stream`]: see [`StreamReader::lines`].
