@@ -5,9 +5,9 @@
 //! waiters' wakers, the connection error, the closed flag) and `transport`,
 //! the innermost, taken for one non-blocking call. `read` and `write`, taken
 //! once per line, are spin locks ([`ConnLock`]); `transport` is a
-//! `std::sync::Mutex`. Only the read path holds
-//! `read` and `write` together: before a read waits for the socket it sends
-//! what the connection's writers queued (see [`Shared::flush_inline`]).
+//! `std::sync::Mutex`. Only the read path holds `read` and `write` together:
+//! before a read waits for the socket it sends what the connection's writers
+//! queued (see [`Shared::flush_inline`]).
 //!
 //! Who sends queued bytes: [`WriteBuffer::flush_decision`] decides. Small
 //! writes wait for the reader: when its read is about to wait for input, it
@@ -23,9 +23,9 @@ use std::io;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 
 use spin::mutex::{SpinMutex, SpinMutexGuard};
-use std::task::{Context, Poll, Waker};
 
 use crate::rt::{DynRuntime, ExtraInfo, Transport};
 use crate::{Error, ReadBuffer, Step, WriteBuffer};
@@ -59,9 +59,12 @@ pub(crate) const FLUSH_PENDING: u8 = 2;
 /// line in the echo benchmark (`bench/README.md`). A spin lock fits because
 /// no critical section under these two locks waits for anything: none
 /// awaits or runs user code; the longest are a read's non-blocking socket
-/// reads of one poll (at most 64 KiB before it yields) and a `write`'s
-/// copy of the caller's bytes. Contention is rare (another task writing to
-/// the same connection, the flusher finishing a close) and short. A
+/// reads of one poll (at most 64 KiB before it yields), a `write`'s copy of
+/// the caller's bytes (or its non-blocking send of a large write) and one
+/// non-blocking send of what is queued. Contention is rare (another task
+/// writing to the same connection, the flusher sending what the socket did
+/// not take at once) and short: two waits in a whole run of the TLS echo
+/// benchmark, where the flusher works most. A
 /// contender yields its thread between looks (`spin::relax::Yield`), so a
 /// holder that lost its CPU gets it back instead of being spun against.
 pub(crate) type ConnLock<T> = SpinMutex<T, spin::relax::Yield>;
