@@ -193,11 +193,7 @@ impl Shared {
             }
             if w.unflushed {
                 // A transport with a buffer of its own (TLS records) sends it now.
-                let res = match &mut *lock(&self.transport) {
-                    Slot::Open(t) => t.poll_flush(cx),
-                    Slot::Upgrading => Poll::Pending,
-                    _ => Poll::Ready(Ok(())),
-                };
+                let res = self.on_transport(|t| t.poll_flush(cx));
                 match res {
                     Poll::Pending => {
                         store(&mut w.flusher, cx);
@@ -213,14 +209,10 @@ impl Shared {
                 }
             }
             if w.wb.wants_shutdown() {
-                let res = match &mut *lock(&self.transport) {
-                    Slot::Open(t) => match t.poll_flush(cx) {
-                        Poll::Ready(Ok(())) => t.poll_shutdown(cx),
-                        other => other,
-                    },
-                    Slot::Upgrading => Poll::Pending,
-                    _ => Poll::Ready(Ok(())),
-                };
+                let res = self.on_transport(|t| match t.poll_flush(cx) {
+                    Poll::Ready(Ok(())) => t.poll_shutdown(cx),
+                    other => other,
+                });
                 match res {
                     Poll::Pending => {
                         store(&mut w.flusher, cx);
@@ -247,6 +239,22 @@ impl Shared {
             }
             store(&mut w.flusher, cx);
             return Poll::Pending;
+        }
+    }
+}
+
+impl Shared {
+    /// `f` on the open transport, for the flusher's flush and shutdown:
+    /// `Pending` while `start_tls` holds it (the flusher is woken after),
+    /// `Ready(Ok)` once it is gone (nothing is left to flush or shut down).
+    fn on_transport(
+        &self,
+        f: impl FnOnce(&mut dyn Transport) -> Poll<io::Result<()>>,
+    ) -> Poll<io::Result<()>> {
+        match &mut *lock(&self.transport) {
+            Slot::Open(t) => f(t.as_mut()),
+            Slot::Upgrading => Poll::Pending,
+            _ => Poll::Ready(Ok(())),
         }
     }
 }
