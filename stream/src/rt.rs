@@ -134,6 +134,75 @@ pub trait Transport: Send + 'static {
         let _ = cx;
         Poll::Pending
     }
+
+    /// For a transport that holds received bytes in its own memory (a TLS
+    /// layer's decrypted records): hands up to `max` of them to `sink`,
+    /// which copies them into the read buffer, so they are not first
+    /// copied out through [`poll_read`](Self::poll_read). Reads the
+    /// connection only when it holds nothing.
+    ///
+    /// `Some(Ready(Ok(n)))`: `n` bytes went to `sink`, in one or more calls;
+    /// `n == 0` is EOF. `Some(Pending)` and `Some(Ready(Err(_)))` as
+    /// [`poll_read`](Self::poll_read). `None` (the default): weir calls
+    /// `poll_read` instead.
+    ///
+    /// # Examples
+    ///
+    /// A transport over bytes it holds, lending them:
+    ///
+    /// ```
+    /// use std::io::{self, IoSlice};
+    /// use std::task::{Context, Poll};
+    /// use weir_stream::rt::{ExtraInfo, Transport};
+    ///
+    /// struct Held(Vec<u8>);
+    /// impl Transport for Held {
+    ///     fn poll_read(&mut self, _: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    ///         let n = buf.len().min(self.0.len());
+    ///         buf[..n].copy_from_slice(&self.0[..n]);
+    ///         self.0.drain(..n);
+    ///         Poll::Ready(Ok(n))
+    ///     }
+    ///     fn poll_read_with(
+    ///         &mut self,
+    ///         _: &mut Context<'_>,
+    ///         max: usize,
+    ///         sink: &mut dyn FnMut(&[u8]),
+    ///     ) -> Option<Poll<io::Result<usize>>> {
+    ///         let n = max.min(self.0.len());
+    ///         sink(&self.0[..n]);
+    ///         self.0.drain(..n);
+    ///         Some(Poll::Ready(Ok(n)))
+    ///     }
+    ///     fn poll_write_vectored(&mut self, _: &mut Context<'_>, b: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+    ///         Poll::Ready(Ok(b.iter().map(|s| s.len()).sum()))
+    ///     }
+    ///     fn poll_flush(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> { Poll::Ready(Ok(())) }
+    ///     fn poll_shutdown(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> { Poll::Ready(Ok(())) }
+    ///     fn can_write_eof(&self) -> bool { false }
+    ///     fn extra_info(&self) -> ExtraInfo { ExtraInfo::default() }
+    /// }
+    ///
+    /// let mut t = Held(b"hello".to_vec());
+    /// let mut got = Vec::new();
+    /// let mut cx = Context::from_waker(std::task::Waker::noop());
+    /// let r = t.poll_read_with(&mut cx, 3, &mut |chunk| got.extend_from_slice(chunk));
+    /// assert!(matches!(r, Some(Poll::Ready(Ok(3)))));
+    /// assert_eq!(got, b"hel");
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`poll_read`](Self::poll_read).
+    fn poll_read_with(
+        &mut self,
+        cx: &mut Context<'_>,
+        max: usize,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Option<Poll<io::Result<usize>>> {
+        let _ = (cx, max, sink);
+        None
+    }
 }
 
 impl fmt::Debug for dyn Transport {

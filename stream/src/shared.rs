@@ -443,12 +443,31 @@ impl Shared {
             }
             Slot::Open(t) => {
                 let hint = st.hint;
-                // Read into the thread's scratch buffer and append what came:
-                // a copy of the bytes received, where reading into the
-                // buffer's own spare room would first zero that room, and a
-                // connection waiting for its peer holds at most a small
-                // buffer.
-                let res = read_via_scratch(t.as_mut(), cx, &mut st.rb, hint);
+                // A transport that holds the bytes itself (TLS plaintext)
+                // lends them: one copy, into the buffer.
+                let mut fed = Ok(());
+                let rb = &mut st.rb;
+                let mut sink = |chunk: &[u8]| {
+                    if fed.is_ok() {
+                        fed = rb.feed(chunk);
+                    }
+                };
+                let lent = t.poll_read_with(cx, hint, &mut sink);
+                let res = match lent {
+                    Some(Poll::Ready(Ok(0))) => {
+                        st.rb.feed_eof();
+                        Poll::Ready(Ok(false))
+                    }
+                    Some(Poll::Ready(Ok(n))) => Poll::Ready(fed.map(|()| n >= hint)),
+                    Some(Poll::Ready(Err(e))) => Poll::Ready(Err(Error::connection(e))),
+                    Some(Poll::Pending) => Poll::Pending,
+                    // Read into the thread's scratch buffer and append what
+                    // came: a copy of the bytes received, where reading into
+                    // the buffer's own spare room would first zero that
+                    // room, and a connection waiting for its peer holds at
+                    // most a small buffer.
+                    None => read_via_scratch(t.as_mut(), cx, &mut st.rb, hint),
+                };
                 match res {
                     Poll::Ready(Ok(full)) => {
                         if full && hint < MAX_READ {

@@ -361,6 +361,67 @@ fn closing_without_close_notify_is_truncation() {
     });
 }
 
+/// One `poll_read_with` call: what it lent, at most `max` bytes.
+async fn read_lent(t: &mut TlsTransport, max: usize) -> io::Result<Vec<u8>> {
+    let mut got = Vec::new();
+    let n = poll_fn(|cx| {
+        t.poll_read_with(cx, max, &mut |chunk| got.extend_from_slice(chunk))
+            .expect("TLS lends its plaintext")
+    })
+    .await?;
+    assert_eq!(n, got.len(), "the count returned is what the sink got");
+    assert!(n <= max, "{n} bytes lent, {max} asked");
+    Ok(got)
+}
+
+#[test]
+fn plaintext_is_lent_across_records_within_the_limit_then_eof() {
+    rt().block_on(async {
+        let (client, server) = tls_pair(&["localhost"]);
+        let (c, s) = handshake_pair(&client, &server, "localhost").await;
+        let (mut c, mut s) = (c.unwrap(), s.unwrap());
+        // Several TLS records (16 KiB of plaintext at most each).
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let writer = tokio::spawn(async move {
+            write_all(&mut c, &data).await.unwrap();
+            poll_fn(|cx| c.poll_shutdown(cx)).await.unwrap();
+            data
+        });
+        let mut got = Vec::new();
+        let mut calls = 0;
+        loop {
+            let chunk = read_lent(&mut s, 10_000).await.unwrap();
+            if chunk.is_empty() {
+                break; // close_notify: a clean EOF
+            }
+            got.extend_from_slice(&chunk);
+            calls += 1;
+            assert!(calls < 1_000, "no progress");
+        }
+        let data = writer.await.unwrap();
+        assert_eq!(got, data);
+        assert!(
+            calls >= 10,
+            "100,000 bytes in {calls} reads of at most 10,000"
+        );
+    });
+}
+
+#[test]
+fn lent_plaintext_then_truncation() {
+    rt().block_on(async {
+        let (client, server) = tls_pair(&["localhost"]);
+        let (c, s) = handshake_pair(&client, &server, "localhost").await;
+        let (mut c, mut s) = (c.unwrap(), s.unwrap());
+        write_all(&mut c, b"partial").await.unwrap();
+        drop(c); // no close_notify
+        assert_eq!(read_lent(&mut s, 4096).await.unwrap(), b"partial");
+        let err = read_lent(&mut s, 4096).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(err.to_string().contains("truncation"), "{err}");
+    });
+}
+
 #[test]
 fn tls12_cannot_write_eof() {
     rt().block_on(async {

@@ -238,6 +238,63 @@ impl TlsTransport {
     }
 }
 
+/// rustls's error for a TCP EOF without close_notify, said in weir's words.
+fn truncation(e: io::Error) -> io::Error {
+    if e.kind() == io::ErrorKind::UnexpectedEof {
+        io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "tls: the peer closed the connection without close_notify (truncation)",
+        )
+    } else {
+        e
+    }
+}
+
+impl TlsTransport {
+    /// [`Transport::poll_read_with`]: rustls's plaintext chunks go to
+    /// `sink` as they lie in rustls's buffer, up to `max` bytes in all.
+    fn poll_lend(
+        &mut self,
+        cx: &mut Context<'_>,
+        max: usize,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Poll<io::Result<usize>> {
+        if max == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        loop {
+            let mut total = 0;
+            while total < max {
+                let n = match self.conn.reader().into_first_chunk() {
+                    // Empty: close_notify came and everything was read.
+                    Ok([]) => break,
+                    Ok(chunk) => {
+                        let n = chunk.len().min(max - total);
+                        sink(&chunk[..n]);
+                        n
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    // An error after data is for the next read.
+                    Err(_) if total > 0 => break,
+                    Err(e) => return Poll::Ready(Err(truncation(e))),
+                };
+                io::BufRead::consume(&mut self.conn.reader(), n);
+                total += n;
+            }
+            if total > 0 {
+                return Poll::Ready(Ok(total));
+            }
+            match self.conn.reader().into_first_chunk() {
+                Ok(_) => return Poll::Ready(Ok(0)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Poll::Ready(Err(truncation(e))),
+            }
+            self.write_tls_from_reader(cx);
+            ready!(self.read_tls_once(cx))?;
+        }
+    }
+}
+
 impl Transport for TlsTransport {
     fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         if buf.is_empty() {
@@ -247,17 +304,20 @@ impl Transport for TlsTransport {
             match self.conn.reader().read(buf) {
                 Ok(n) => return Poll::Ready(Ok(n)),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                    return Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "tls: the peer closed the connection without close_notify (truncation)",
-                    )))
-                }
-                Err(e) => return Poll::Ready(Err(e)),
+                Err(e) => return Poll::Ready(Err(truncation(e))),
             }
             self.write_tls_from_reader(cx);
             ready!(self.read_tls_once(cx))?;
         }
+    }
+
+    fn poll_read_with(
+        &mut self,
+        cx: &mut Context<'_>,
+        max: usize,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Option<Poll<io::Result<usize>>> {
+        Some(self.poll_lend(cx, max, sink))
     }
 
     fn poll_write_vectored(
