@@ -444,28 +444,14 @@ impl Shared {
             Slot::Open(t) => {
                 let hint = st.hint;
                 // A transport that holds the bytes itself (TLS plaintext)
-                // lends them: one copy, into the buffer.
-                let mut fed = Ok(());
-                let rb = &mut st.rb;
-                let mut sink = |chunk: &[u8]| {
-                    if fed.is_ok() {
-                        fed = rb.feed(chunk);
-                    }
-                };
-                let lent = t.poll_read_with(cx, hint, &mut sink);
-                let res = match lent {
-                    Some(Poll::Ready(Ok(0))) => {
-                        st.rb.feed_eof();
-                        Poll::Ready(Ok(false))
-                    }
-                    Some(Poll::Ready(Ok(n))) => Poll::Ready(fed.map(|()| n >= hint)),
-                    Some(Poll::Ready(Err(e))) => Poll::Ready(Err(Error::connection(e))),
-                    Some(Poll::Pending) => Poll::Pending,
-                    // Read into the thread's scratch buffer and append what
-                    // came: a copy of the bytes received, where reading into
-                    // the buffer's own spare room would first zero that
-                    // room, and a connection waiting for its peer holds at
-                    // most a small buffer.
+                // lends them: one copy, into the buffer. Others are read
+                // into the thread's scratch buffer and what came is
+                // appended: a copy of the bytes received, where reading
+                // into the buffer's own spare room would first zero that
+                // room, and a connection waiting for its peer holds at most
+                // a small buffer.
+                let res = match read_lent(t.as_mut(), cx, &mut st.rb, hint) {
+                    Some(res) => res,
                     None => read_via_scratch(t.as_mut(), cx, &mut st.rb, hint),
                 };
                 match res {
@@ -583,6 +569,33 @@ thread_local! {
     /// Where a connection with no read buffer reads into (see [`Shared::fill`]):
     /// one per thread, grown to the largest read asked for, at most [`MAX_READ`].
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One [`Transport::poll_read_with`]: the bytes a transport lends are fed
+/// to `rb`. `None`: the transport lends nothing (plain sockets). Ready(true):
+/// the read filled the room it was given; EOF is fed to `rb`.
+#[inline]
+fn read_lent(
+    t: &mut dyn Transport,
+    cx: &mut Context<'_>,
+    rb: &mut ReadBuffer,
+    hint: usize,
+) -> Option<Poll<Result<bool, Error>>> {
+    // `feed` fails only after EOF, which a read in progress has not seen.
+    let mut refused = false;
+    let lent = t.poll_read_with(cx, hint, &mut |chunk| {
+        refused |= rb.feed(chunk).is_err();
+    })?;
+    Some(match lent {
+        Poll::Ready(Ok(0)) => {
+            rb.feed_eof();
+            Poll::Ready(Ok(false))
+        }
+        Poll::Ready(Ok(_)) if refused => Poll::Ready(Err(Error::FeedAfterEof)),
+        Poll::Ready(Ok(n)) => Poll::Ready(Ok(n >= hint)),
+        Poll::Ready(Err(e)) => Poll::Ready(Err(Error::connection(e))),
+        Poll::Pending => Poll::Pending,
+    })
 }
 
 /// One transport read into the thread's scratch buffer; the bytes read are
