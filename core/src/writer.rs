@@ -188,6 +188,9 @@ pub struct WriteBuffer {
     eof: bool,
     closing: bool,
     shut_down: bool,
+    /// The tail's start moved off its allocation's start (a partial send,
+    /// or a seal): its `capacity` no longer tells how large that is.
+    tail_moved: bool,
 }
 
 impl WriteBuffer {
@@ -359,6 +362,7 @@ impl WriteBuffer {
         let n = self.len;
         self.chunks.clear();
         self.tail = BytesMut::new();
+        self.tail_moved = false;
         self.len = 0;
         self.paused = false;
         self.closing = true;
@@ -382,6 +386,16 @@ impl WriteBuffer {
     /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn next_chunks<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
+        if self.chunks.is_empty() {
+            // The common case: only small writes, coalesced in the tail.
+            return match dst.first_mut() {
+                Some(slot) if !self.tail.is_empty() => {
+                    *slot = IoSlice::new(&self.tail);
+                    1
+                }
+                _ => 0,
+            };
+        }
         let tail = (!self.tail.is_empty()).then_some(&self.tail[..]);
         let mut n = 0;
         for (slot, chunk) in dst
@@ -431,16 +445,23 @@ impl WriteBuffer {
                 None if n == self.tail.len() => {
                     // The tail empties: keep its room for the next writes,
                     // or give it back if it is large. `capacity` counts from
-                    // where the tail now starts; reclaiming the room before
-                    // it succeeds only if the whole allocation is larger.
+                    // where the tail starts: if that moved, reclaiming the
+                    // room before it succeeds only if the whole allocation
+                    // is larger (and moves the start back).
                     self.tail.clear();
-                    if self.tail.try_reclaim(KEEP_TAIL + 1) {
+                    let large = if std::mem::take(&mut self.tail_moved) {
+                        self.tail.try_reclaim(KEEP_TAIL + 1)
+                    } else {
+                        self.tail.capacity() > KEEP_TAIL
+                    };
+                    if large {
                         self.tail = BytesMut::new();
                     }
                     n = 0;
                 }
                 None => {
                     self.tail.advance(n);
+                    self.tail_moved = true;
                     n = 0;
                 }
             }
@@ -642,6 +663,7 @@ impl WriteBuffer {
     fn seal_tail(&mut self) {
         if !self.tail.is_empty() {
             self.chunks.push_back(self.tail.split().freeze());
+            self.tail_moved = true;
         }
     }
 
@@ -763,6 +785,38 @@ mod tests {
             wb.advance(last).unwrap();
             assert_eq!(wb.tail.capacity(), 0, "last advance {last}");
         }
+    }
+
+    #[test]
+    fn a_tail_emptied_after_a_seal_is_given_back_when_its_allocation_is_large() {
+        let mut wb = WriteBuffer::new();
+        // Grow the tail's allocation past KEEP_TAIL, with room left in it.
+        wb.write(&[1; 5_000]).unwrap();
+        wb.write(&[1; 50]).unwrap();
+        assert!(wb.tail.capacity() - wb.tail.len() > 100);
+        while wb.tail.capacity() - wb.tail.len() > 100 {
+            wb.write(&[1; 50]).unwrap();
+        }
+        wb.write(&[2; 20_000]).unwrap(); // over COALESCE_MAX: seals the tail
+        wb.write(&[3; 10]).unwrap(); // into the rest of the sealed allocation
+        assert!(wb.tail.capacity() <= 100, "{}", wb.tail.capacity());
+        assert_eq!(wb.next_chunks(&mut [IoSlice::new(&[]); 4]), 3);
+        let n = wb.len();
+        wb.advance(n).unwrap();
+        assert_eq!(wb.tail.capacity(), 0, "the large allocation is given back");
+        assert_eq!(wb.next_chunks(&mut [IoSlice::new(&[]); 4]), 0);
+    }
+
+    #[test]
+    fn next_chunks_with_no_room_hands_out_nothing() {
+        let mut wb = WriteBuffer::new();
+        wb.write(b"abc").unwrap();
+        assert_eq!(wb.next_chunks(&mut []), 0);
+        wb.write_bytes(Bytes::from(vec![7; 1000])).unwrap();
+        assert_eq!(wb.next_chunks(&mut []), 0);
+        let mut one = [IoSlice::new(&[])];
+        assert_eq!(wb.next_chunks(&mut one), 1);
+        assert_eq!(&one[0][..], b"abc");
     }
 
     #[test]
