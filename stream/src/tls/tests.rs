@@ -179,6 +179,13 @@ async fn handshake_pair(
     (cli, srv.await.unwrap())
 }
 
+/// A client and a server for "localhost", handshake done.
+async fn connected() -> (TlsTransport, TlsTransport) {
+    let (client, server) = tls_pair(&["localhost"]);
+    let (c, s) = handshake_pair(&client, &server, "localhost").await;
+    (c.unwrap(), s.unwrap())
+}
+
 // ----- tests -----------------------------------------------------------------
 
 #[test]
@@ -328,9 +335,7 @@ fn peer_closing_mid_handshake_is_eof() {
 #[test]
 fn tls13_half_close_keeps_the_other_direction() {
     rt().block_on(async {
-        let (client, server) = tls_pair(&["localhost"]);
-        let (c, s) = handshake_pair(&client, &server, "localhost").await;
-        let (mut c, mut s) = (c.unwrap(), s.unwrap());
+        let (mut c, mut s) = connected().await;
         write_all(&mut c, b"request").await.unwrap();
         poll_fn(|cx| c.poll_shutdown(cx)).await.unwrap();
         assert_eq!(read_some(&mut s).await.unwrap(), b"request");
@@ -349,9 +354,7 @@ fn tls13_half_close_keeps_the_other_direction() {
 #[test]
 fn closing_without_close_notify_is_truncation() {
     rt().block_on(async {
-        let (client, server) = tls_pair(&["localhost"]);
-        let (c, s) = handshake_pair(&client, &server, "localhost").await;
-        let (mut c, mut s) = (c.unwrap(), s.unwrap());
+        let (mut c, mut s) = connected().await;
         write_all(&mut c, b"partial").await.unwrap();
         drop(c); // the socket closes with no close_notify
         assert_eq!(read_some(&mut s).await.unwrap(), b"partial");
@@ -377,9 +380,7 @@ async fn read_lent(t: &mut TlsTransport, max: usize) -> io::Result<Vec<u8>> {
 #[test]
 fn plaintext_is_lent_across_records_within_the_limit_then_eof() {
     rt().block_on(async {
-        let (client, server) = tls_pair(&["localhost"]);
-        let (c, s) = handshake_pair(&client, &server, "localhost").await;
-        let (mut c, mut s) = (c.unwrap(), s.unwrap());
+        let (mut c, mut s) = connected().await;
         // Several TLS records (16 KiB of plaintext at most each).
         let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
         let writer = tokio::spawn(async move {
@@ -410,9 +411,7 @@ fn plaintext_is_lent_across_records_within_the_limit_then_eof() {
 #[test]
 fn lent_plaintext_then_truncation() {
     rt().block_on(async {
-        let (client, server) = tls_pair(&["localhost"]);
-        let (c, s) = handshake_pair(&client, &server, "localhost").await;
-        let (mut c, mut s) = (c.unwrap(), s.unwrap());
+        let (mut c, mut s) = connected().await;
         write_all(&mut c, b"partial").await.unwrap();
         drop(c); // no close_notify
         assert_eq!(read_lent(&mut s, 4096).await.unwrap(), b"partial");
