@@ -29,9 +29,10 @@ pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 ///
 /// The `poll_*` methods follow the usual contract: `Poll::Pending` means the
 /// waker in `cx` will be woken when the call may make progress. weir calls
-/// `poll_read` from the task that reads and `poll_write_vectored`,
-/// `poll_flush` and `poll_shutdown` from the connection's flusher task, never
-/// at the same time (the transport sits behind a lock).
+/// `poll_read_with`, then `poll_read` if it returned `None`, from the task
+/// that reads, and `poll_write_vectored`, `poll_flush` and `poll_shutdown`
+/// from the connection's flusher task, never at the same time (the
+/// transport sits behind a lock).
 ///
 /// # Examples
 ///
