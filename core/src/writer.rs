@@ -36,6 +36,15 @@ const COALESCE_MAX: usize = 16 * 1024;
 /// `write_bytes` below this size is copied too: a copy is cheaper than an iovec.
 const COPY_BELOW: usize = 512;
 
+/// [`WriteBuffer`]'s state bits: above the high watermark until the low one.
+const PAUSED: u8 = 1;
+/// `write_eof` was called.
+const EOF: u8 = 2;
+/// `close` (or `clear`) was called.
+const CLOSING: u8 = 4;
+/// The transport's write side was shut down.
+const SHUT_DOWN: u8 = 8;
+
 /// When the tail empties with more room than this, its memory is given back:
 /// an idle connection keeps at most this much write room, and a busy one
 /// writing small lines reuses its tail without allocating.
@@ -176,7 +185,7 @@ impl Watermarks {
 /// assert!(wb.is_empty());
 /// # Ok::<(), weir_proto::Error>(())
 /// ```
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct WriteBuffer {
     /// Frozen chunks, in order, ahead of `tail`.
     chunks: VecDeque<Bytes>,
@@ -184,13 +193,27 @@ pub struct WriteBuffer {
     tail: BytesMut,
     len: usize,
     marks: Watermarks,
-    paused: bool,
-    eof: bool,
-    closing: bool,
-    shut_down: bool,
+    /// [`PAUSED`], [`EOF`], [`CLOSING`], [`SHUT_DOWN`]: one byte, so that
+    /// a write's checks (open? send now? may `drain` return?) load it once.
+    state: u8,
     /// The tail's start moved off its allocation's start (a partial send,
     /// or a seal): its `capacity` no longer tells how large that is.
     tail_moved: bool,
+}
+
+impl std::fmt::Debug for WriteBuffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteBuffer")
+            .field("len", &self.len)
+            .field("chunks", &self.chunks.len())
+            .field("tail", &self.tail.len())
+            .field("marks", &self.marks)
+            .field("paused", &self.is_paused())
+            .field("eof", &self.is_eof())
+            .field("closing", &self.is_closing())
+            .field("shut_down", &self.is_shut_down())
+            .finish()
+    }
 }
 
 impl WriteBuffer {
@@ -327,8 +350,8 @@ impl WriteBuffer {
     /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn write_eof(&mut self) -> Result<(), Error> {
-        if !self.closing {
-            self.eof = true;
+        if self.state & CLOSING == 0 {
+            self.state |= EOF;
         }
         Ok(())
     }
@@ -343,7 +366,7 @@ impl WriteBuffer {
     /// assert!(wb.is_closing() && wb.wants_shutdown());
     /// ```
     pub fn close(&mut self) {
-        self.closing = true;
+        self.state |= CLOSING;
     }
 
     /// Drops every queued byte (asyncio's `abort`) and returns how many were
@@ -364,8 +387,7 @@ impl WriteBuffer {
         self.tail = BytesMut::new();
         self.tail_moved = false;
         self.len = 0;
-        self.paused = false;
-        self.closing = true;
+        self.state = (self.state & !PAUSED) | CLOSING;
         n
     }
 
@@ -466,8 +488,8 @@ impl WriteBuffer {
                 }
             }
         }
-        if self.paused && self.len <= self.marks.low {
-            self.paused = false;
+        if self.state & PAUSED != 0 && self.len <= self.marks.low {
+            self.state &= !PAUSED;
         }
         Ok(())
     }
@@ -485,7 +507,7 @@ impl WriteBuffer {
     /// # Ok::<(), weir_proto::Error>(())
     /// ```
     pub fn mark_shutdown(&mut self) {
-        self.shut_down = true;
+        self.state |= SHUT_DOWN;
     }
 
     // ----- questions -----------------------------------------------------
@@ -530,7 +552,7 @@ impl WriteBuffer {
     /// ```
     #[inline]
     pub fn is_paused(&self) -> bool {
-        self.paused
+        self.state & PAUSED != 0
     }
 
     /// Whether the queued bytes should be sent now, before the next read
@@ -555,7 +577,7 @@ impl WriteBuffer {
             } else {
                 Flush::Idle
             }
-        } else if self.len >= FLUSH_NOW_AT || self.paused || self.eof || self.closing {
+        } else if self.len >= FLUSH_NOW_AT || self.state & (PAUSED | EOF | CLOSING) != 0 {
             Flush::Now
         } else {
             Flush::BeforeRead
@@ -581,7 +603,7 @@ impl WriteBuffer {
     /// assert!(!weir_proto::WriteBuffer::new().is_eof());
     /// ```
     pub fn is_eof(&self) -> bool {
-        self.eof
+        self.state & EOF != 0
     }
 
     /// True once [`close`](Self::close) (or [`clear`](Self::clear)) was called.
@@ -593,7 +615,7 @@ impl WriteBuffer {
     /// ```
     #[inline]
     pub fn is_closing(&self) -> bool {
-        self.closing
+        self.state & CLOSING != 0
     }
 
     /// True when EOF or close was asked for, every byte has been sent, and
@@ -609,7 +631,9 @@ impl WriteBuffer {
     /// ```
     #[inline]
     pub fn wants_shutdown(&self) -> bool {
-        (self.eof || self.closing) && self.len == 0 && !self.shut_down
+        // EOF or closing asked, and no shutdown done yet.
+        let s = self.state & (EOF | CLOSING | SHUT_DOWN);
+        self.len == 0 && s != 0 && s & SHUT_DOWN == 0
     }
 
     /// True once [`mark_shutdown`](Self::mark_shutdown) was called.
@@ -620,19 +644,19 @@ impl WriteBuffer {
     /// assert!(!weir_proto::WriteBuffer::new().is_shut_down());
     /// ```
     pub fn is_shut_down(&self) -> bool {
-        self.shut_down
+        self.state & SHUT_DOWN != 0
     }
 
     // ----- internals -----------------------------------------------------
 
     #[inline]
     fn check_open(&self) -> Result<(), Error> {
-        if self.closing {
-            Err(Error::WriterClosed)
-        } else if self.eof {
-            Err(Error::WriteAfterEof)
-        } else {
+        if self.state & (CLOSING | EOF) == 0 {
             Ok(())
+        } else if self.state & CLOSING != 0 {
+            Err(Error::WriterClosed)
+        } else {
+            Err(Error::WriteAfterEof)
         }
     }
 
@@ -670,7 +694,7 @@ impl WriteBuffer {
     #[inline]
     fn maybe_pause(&mut self) {
         if self.len > self.marks.high {
-            self.paused = true;
+            self.state |= PAUSED;
         }
     }
 }
