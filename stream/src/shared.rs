@@ -187,6 +187,30 @@ pub(crate) struct WriteState {
 pub(crate) struct WriteGuard<'a> {
     guard: ConnGuard<'a, WriteState>,
     flags: &'a AtomicU8,
+    /// The flags to publish, when the holder knows them (see
+    /// [`release_known`](Self::release_known)); else they are worked out.
+    known: Option<u8>,
+}
+
+impl WriteGuard<'_> {
+    /// What unlocking publishes: [`DRAIN_READY`] and [`FLUSH_PENDING`].
+    #[inline]
+    fn current_flags(&self) -> u8 {
+        let w = &*self.guard;
+        let ready = w.error.is_none() && !w.closed && !w.wb.is_closing() && !w.wb.is_paused();
+        // As `flush_decision() != Flush::Idle`, without the decision.
+        let pending = !w.wb.is_empty() || w.wb.wants_shutdown();
+        (if ready { DRAIN_READY } else { 0 }) | if pending { FLUSH_PENDING } else { 0 }
+    }
+
+    /// Unlocks, publishing `flags`, which the caller knows to be
+    /// [`current_flags`](Self::current_flags) without reading the state
+    /// again (a write's common path: open, bytes queued).
+    #[inline]
+    pub(crate) fn release_known(mut self, flags: u8) {
+        debug_assert_eq!(flags, self.current_flags());
+        self.known = Some(flags);
+    }
 }
 
 impl Deref for WriteGuard<'_> {
@@ -205,11 +229,10 @@ impl DerefMut for WriteGuard<'_> {
 impl Drop for WriteGuard<'_> {
     #[inline]
     fn drop(&mut self) {
-        let w = &*self.guard;
-        let ready = w.error.is_none() && !w.closed && !w.wb.is_closing() && !w.wb.is_paused();
-        // As `flush_decision() != Flush::Idle`, without the decision.
-        let pending = !w.wb.is_empty() || w.wb.wants_shutdown();
-        let flags = if ready { DRAIN_READY } else { 0 } | if pending { FLUSH_PENDING } else { 0 };
+        let flags = match self.known {
+            Some(flags) => flags,
+            None => self.current_flags(),
+        };
         self.flags.store(flags, Ordering::Release);
     }
 }
@@ -286,6 +309,7 @@ impl Shared {
         WriteGuard {
             guard: lock(&self.write),
             flags: &self.write_flags,
+            known: None,
         }
     }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::shared::{lock, register, Shared, WriteGuard, WriteState, DRAIN_READY};
+use super::shared::{lock, register, Shared, WriteGuard, WriteState, DRAIN_READY, FLUSH_PENDING};
 use crate::rt::{BoxFuture, ExtraInfo};
 use crate::Error;
 use weir_proto::{Flush, FLUSH_NOW_AT};
@@ -114,7 +114,11 @@ impl StreamWriter {
         }
         if decision == Flush::BeforeRead && self.shared.in_own_task() {
             // The common case: the connection's own task sends them when
-            // its poll ends.
+            // its poll ends. Bytes are queued and the writer is open (no
+            // error or close before `f`, which neither fails the
+            // connection nor closes it, and succeeded).
+            let drain = if w.wb.is_paused() { 0 } else { DRAIN_READY };
+            w.release_known(FLUSH_PENDING | drain);
             return Ok(());
         }
         self.after_queue(w, decision);
