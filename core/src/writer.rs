@@ -36,7 +36,8 @@ const COALESCE_MAX: usize = 16 * 1024;
 /// `write_bytes` below this size is copied too: a copy is cheaper than an iovec.
 const COPY_BELOW: usize = 512;
 
-/// [`WriteBuffer`]'s state bits: above the high watermark until the low one.
+/// A [`WriteBuffer`] state bit: the queue went above the high watermark and
+/// has not yet come down to the low one.
 const PAUSED: u8 = 1;
 /// `write_eof` was called.
 const EOF: u8 = 2;
