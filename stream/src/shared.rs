@@ -467,17 +467,7 @@ impl Shared {
             }
             Slot::Open(t) => {
                 let hint = st.hint;
-                // A transport that holds the bytes itself (TLS plaintext)
-                // lends them: one copy, into the buffer. Others are read
-                // into the thread's scratch buffer and what came is
-                // appended: a copy of the bytes received, where reading
-                // into the buffer's own spare room would first zero that
-                // room, and a connection waiting for its peer holds at most
-                // a small buffer.
-                let res = match read_lent(t.as_mut(), cx, &mut st.rb, hint) {
-                    Some(res) => res,
-                    None => read_via_scratch(t.as_mut(), cx, &mut st.rb, hint),
-                };
+                let res = read_into(t.as_mut(), cx, &mut st.rb, hint);
                 match res {
                     Poll::Ready(Ok(full)) => {
                         if full && hint < MAX_READ {
@@ -595,22 +585,30 @@ thread_local! {
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// One [`Transport::poll_read_with`]: the bytes a transport lends are fed
-/// to `rb`. `None`: the transport lends nothing (plain sockets). Ready(true):
-/// the read filled the room it was given; EOF is fed to `rb`.
+/// One transport read into `rb`, at most `hint` bytes. Ready(true): the
+/// read filled the room it was given; EOF is fed to `rb`.
+///
+/// A transport that holds the bytes itself (TLS plaintext) lends them
+/// ([`Transport::poll_read_with`]): one copy, into the buffer. Others are
+/// read into the thread's scratch buffer and what came is appended: a copy
+/// of the bytes received, where reading into the buffer's own spare room
+/// would first zero that room, and a connection waiting for its peer holds
+/// at most a small buffer.
 #[inline]
-fn read_lent(
+fn read_into(
     t: &mut dyn Transport,
     cx: &mut Context<'_>,
     rb: &mut ReadBuffer,
     hint: usize,
-) -> Option<Poll<Result<bool, Error>>> {
+) -> Poll<Result<bool, Error>> {
     // `feed` fails only after EOF, which a read in progress has not seen.
     let mut refused = false;
-    let lent = t.poll_read_with(cx, hint, &mut |chunk| {
-        refused |= rb.feed(chunk).is_err();
-    })?;
-    Some(match lent {
+    let mut sink = |chunk: &[u8]| refused |= rb.feed(chunk).is_err();
+    let read = match t.poll_read_with(cx, hint, &mut sink) {
+        Some(read) => read,
+        None => read_via_scratch(t, cx, hint, &mut sink),
+    };
+    match read {
         Poll::Ready(Ok(0)) => {
             rb.feed_eof();
             Poll::Ready(Ok(false))
@@ -619,18 +617,17 @@ fn read_lent(
         Poll::Ready(Ok(n)) => Poll::Ready(Ok(n >= hint)),
         Poll::Ready(Err(e)) => Poll::Ready(Err(Error::connection(e))),
         Poll::Pending => Poll::Pending,
-    })
+    }
 }
 
-/// One transport read into the thread's scratch buffer; the bytes read are
-/// copied into `rb` (which allocates just enough for them). Ready(true):
-/// the read filled the room it was given; EOF is fed to `rb`.
+/// One `poll_read` into the thread's scratch buffer; the bytes read (at
+/// most `hint`) go to `sink`, and their count is returned.
 fn read_via_scratch(
     t: &mut dyn Transport,
     cx: &mut Context<'_>,
-    rb: &mut ReadBuffer,
     hint: usize,
-) -> Poll<Result<bool, Error>> {
+    sink: &mut impl FnMut(&[u8]),
+) -> Poll<io::Result<usize>> {
     SCRATCH.with(|cell| {
         let mut local;
         // Never re-entered in practice (a transport does not read another
@@ -646,18 +643,14 @@ fn read_via_scratch(
         if buf.len() < hint {
             buf.resize(hint, 0);
         }
-        match t.poll_read(cx, &mut buf[..hint]) {
-            Poll::Ready(Ok(0)) => {
-                rb.feed_eof();
-                Poll::Ready(Ok(false))
+        let read = std::task::ready!(t.poll_read(cx, &mut buf[..hint]));
+        Poll::Ready(read.map(|n| {
+            let n = n.min(hint);
+            if n > 0 {
+                sink(&buf[..n]);
             }
-            Poll::Ready(Ok(n)) => {
-                let n = n.min(hint);
-                Poll::Ready(rb.feed(&buf[..n]).map(|()| n >= hint))
-            }
-            Poll::Ready(Err(e)) => Poll::Ready(Err(Error::connection(e))),
-            Poll::Pending => Poll::Pending,
-        }
+            n
+        }))
     })
 }
 
