@@ -264,10 +264,14 @@ impl TlsTransport {
         }
         loop {
             let mut total = 0;
+            let mut closed = false;
             while total < max {
                 let n = match self.conn.reader().into_first_chunk() {
                     // Empty: close_notify came and everything was read.
-                    Ok([]) => break,
+                    Ok([]) => {
+                        closed = true;
+                        break;
+                    }
                     Ok(chunk) => {
                         let n = chunk.len().min(max - total);
                         sink(&chunk[..n]);
@@ -281,13 +285,8 @@ impl TlsTransport {
                 io::BufRead::consume(&mut self.conn.reader(), n);
                 total += n;
             }
-            if total > 0 {
+            if total > 0 || closed {
                 return Poll::Ready(Ok(total));
-            }
-            match self.conn.reader().into_first_chunk() {
-                Ok(_) => return Poll::Ready(Ok(0)),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Poll::Ready(Err(truncation(e))),
             }
             self.write_tls_from_reader(cx);
             ready!(self.read_tls_once(cx))?;
