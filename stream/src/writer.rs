@@ -114,11 +114,11 @@ impl StreamWriter {
         }
         if decision == Flush::BeforeRead && self.shared.in_own_task() {
             // The common case: the connection's own task sends them when
-            // its poll ends. Bytes are queued and the writer is open (no
-            // error or close before `f`, which neither fails the
+            // its poll ends. Bytes are queued, below the high watermark
+            // (else the decision would be `Now`), and the writer is open
+            // (no error or close before `f`, which neither fails the
             // connection nor closes it, and succeeded).
-            let drain = if w.wb.is_paused() { 0 } else { DRAIN_READY };
-            w.release_known(FLUSH_PENDING | drain);
+            w.release_known(FLUSH_PENDING | DRAIN_READY);
             return Ok(());
         }
         self.after_queue(w, decision);
